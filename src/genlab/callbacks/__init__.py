@@ -1,0 +1,6 @@
+"""Lightning callbacks genlab adds to every run."""
+
+from genlab.callbacks.config_in_checkpoint import ConfigInCheckpoint
+from genlab.callbacks.sample_grid import SampleGrid
+
+__all__ = ["ConfigInCheckpoint", "SampleGrid"]

@@ -1,0 +1,1 @@
+"""Hydra entry points behind scripts/*.py and the genlab-* console scripts."""

@@ -1,0 +1,141 @@
+"""genlab-train: train one model, write its run dir (checkpoints, samples, W&B run, summary.json)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from genlab import __version__
+from genlab.callbacks import ConfigInCheckpoint
+from genlab.cli.app import hydra_app
+from genlab.config import check_train_config
+from genlab.paths import git_sha
+from genlab.tracking.summary import SUMMARY_FILE, finite_or_none, write_json_atomic
+from genlab.tracking.wandb_run import finish_wandb, wandb_run_info
+
+log = logging.getLogger("genlab.train")
+
+# Lightning's advice for automatic optimization; genlab's manual steps checkpoint the
+# post-update state on purpose.
+warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
+warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\)")
+
+
+def instantiate_group(group: DictConfig | None) -> list[Any]:
+    """Every entry of a config group that has a ``_target_`` (callbacks, loggers)."""
+    if not group:
+        return []
+    return [instantiate(node) for node in group.values() if node and "_target_" in node]
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Trains ``cfg.model`` on ``cfg.data``; returns the summary it writes to the run dir."""
+    check_train_config(cfg)
+    run_dir = Path(cfg.paths.output_dir)
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    pl.seed_everything(cfg.seed, workers=True)
+
+    datamodule: pl.LightningDataModule = instantiate(cfg.data)
+    model: pl.LightningModule = instantiate(cfg.model)
+    # Missing data fails here, before a W&B run or a checkpoint exists.
+    datamodule.prepare_data()
+
+    loggers = instantiate_group(cfg.get("logger"))
+    callbacks = [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved)]
+    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    for logger in loggers:
+        logger.log_hyperparams(resolved)
+
+    started = time.monotonic()
+    status, error = "failed", None
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        if trainer.interrupted:
+            error = "interrupted"
+        else:
+            status = "ok" if _all_finite(trainer.callback_metrics) else "diverged"
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        summary = _summary(cfg, trainer, model, status, error, time.monotonic() - started)
+        if trainer.is_global_zero:
+            summary.update(wandb_run_info(loggers))
+            write_json_atomic(run_dir / SUMMARY_FILE, summary)
+        finish_wandb(loggers, exit_code=0 if status == "ok" else 1)
+    if trainer.is_global_zero:
+        _report(run_dir, summary)
+    return summary
+
+
+def _all_finite(metrics: dict[str, Any]) -> bool:
+    return all(math.isfinite(float(v)) for v in metrics.values())
+
+
+def _summary(
+    cfg: DictConfig,
+    trainer: pl.Trainer,
+    model: pl.LightningModule,
+    status: str,
+    error: str | None,
+    wall_s: float,
+) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "status": status,
+        "model": cfg.model_name,
+        "data": cfg.data_name,
+        "experiment": cfg.get("experiment_name"),
+        "seed": cfg.seed,
+        "global_step": trainer.global_step,
+        "images_seen": getattr(model, "images_seen", None),
+        "wall_s": round(wall_s, 3),
+        "git_sha": git_sha(),
+        "genlab_version": __version__,
+        "run_dir": str(cfg.paths.output_dir),
+    }
+    if hasattr(model, "generator_steps"):
+        summary["generator_steps"] = model.generator_steps
+    if error is not None:
+        summary["error"] = error
+    for key, value in trainer.callback_metrics.items():
+        if "/" in key:  # logged metrics ("train/g_loss"); bare keys are progress-bar copies
+            summary[key] = finite_or_none(float(value))
+    return summary
+
+
+def _report(run_dir: Path, summary: dict[str, Any]) -> None:
+    samples = sorted((run_dir / "samples").glob("samples_step*.png"))
+    lines = [
+        f"status: {summary['status']} after {summary['global_step']} steps "
+        f"({summary['wall_s']:.0f} s)",
+        f"run dir:     {run_dir}",
+        f"summary:     {run_dir / SUMMARY_FILE}",
+        f"checkpoint:  {run_dir / 'checkpoints' / 'last.ckpt'}",
+    ]
+    if samples:
+        lines.append(f"sample grid: {samples[-1]}")
+    if summary.get("wandb_dir"):
+        lines.append(
+            f"W&B run:     {summary['wandb_dir']} ({summary['wandb_mode']}; upload later with "
+            f"`wandb sync {summary['wandb_dir']}`)"
+            if summary["wandb_mode"] == "offline"
+            else f"W&B run:     {summary['wandb_url']}"
+        )
+    log.info("\n".join(lines))
+
+
+@hydra_app("train")
+def main(cfg: DictConfig) -> dict[str, Any]:
+    return train(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Checks on a composed config that fail before anything is written or trained."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig
+
+from genlab.errors import ConfigError
+
+
+def check_train_config(cfg: DictConfig) -> None:
+    """Raises :class:`ConfigError` with the fix for the first invalid value found."""
+    trainer = cfg.trainer
+    max_steps = trainer.get("max_steps", -1)
+    max_epochs = trainer.get("max_epochs")
+    if not isinstance(max_steps, int) or isinstance(max_steps, bool):
+        raise ConfigError(f"trainer.max_steps must be an integer, got {max_steps!r}")
+    if max_steps == -1:
+        if not isinstance(max_epochs, int) or max_epochs < 1:
+            raise ConfigError(
+                "training has no end: set trainer.max_steps=N (optimizer steps) or "
+                "trainer.max_epochs=N, with N >= 1"
+            )
+    elif max_steps < 1:
+        raise ConfigError(
+            f"trainer.max_steps must be a positive number of optimizer steps, got {max_steps}; "
+            "e.g. trainer.max_steps=2000"
+        )
+    seed = cfg.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}; e.g. seed=0")
+    num_samples = cfg.metrics.get("num_samples")
+    if not isinstance(num_samples, int) or num_samples < 1:
+        raise ConfigError(f"metrics.num_samples must be a positive integer, got {num_samples!r}")
+    for path, value in _find_keys(cfg.model, "lr", "model"):
+        if not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"{path} must be a positive learning rate, got {value!r}")
+
+
+def _find_keys(node: Any, key: str, prefix: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, DictConfig):
+        for name in node:
+            child_path = f"{prefix}.{name}"
+            if name == key:
+                yield child_path, node[name]
+            else:
+                yield from _find_keys(node[name], key, child_path)
+    elif isinstance(node, ListConfig):
+        for index, item in enumerate(node):
+            yield from _find_keys(item, key, f"{prefix}[{index}]")

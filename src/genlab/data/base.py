@@ -1,0 +1,106 @@
+"""The shared DataModule: train/validation split, batching, scaling to the model's range."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, random_split
+
+from genlab.errors import ConfigError
+
+
+def to_value_range(images: Tensor, value_range: Sequence[float]) -> Tensor:
+    """uint8 images in [0, 255] -> float images in [low, high]."""
+    low, high = value_range
+    return images.float().div_(255.0).mul_(high - low).add_(low)
+
+
+class ScaledImages(Dataset):
+    """Wraps a dataset of (uint8 CHW image, label) and scales images to the model's range."""
+
+    def __init__(self, source: Dataset, value_range: Sequence[float]) -> None:
+        self.source = source
+        self.value_range = tuple(value_range)
+
+    def __len__(self) -> int:
+        return len(self.source)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> tuple[Tensor, int]:
+        image, label = self.source[index]
+        return to_value_range(image, self.value_range), label
+
+
+class ImageDataModule(pl.LightningDataModule):
+    """Subclasses provide uint8 (C, H, W) datasets through :meth:`load_split`."""
+
+    def __init__(
+        self,
+        image_size: int,
+        channels: int,
+        value_range: Sequence[float],
+        batch_size: int = 64,
+        val_size: int | float = 5000,
+        num_workers: int = 0,
+        split_seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if batch_size < 1:
+            raise ConfigError(f"data.batch_size must be at least 1, got {batch_size}")
+        if val_size < 0 or (isinstance(val_size, float) and val_size >= 1):
+            raise ConfigError(
+                f"data.val_size must be a count >= 0 or a fraction in [0, 1), got {val_size}"
+            )
+        if channels not in (1, 3):
+            raise ConfigError(f"data.channels must be 1 or 3, got {channels}")
+        self.image_size = image_size
+        self.channels = channels
+        self.value_range = tuple(float(v) for v in value_range)
+        self.batch_size = batch_size
+        self.val_size = val_size
+        self.num_workers = num_workers
+        self.split_seed = split_seed
+        self.train_set: Dataset | None = None
+        self.val_set: Dataset | None = None
+
+    @abstractmethod
+    def load_split(self, split: str) -> Dataset:
+        """A dataset of (uint8 image (C, H, W) at ``image_size``, label) for 'train' or 'test'."""
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        full = self.load_split("train")
+        total = len(full)  # type: ignore[arg-type]
+        val_count = (
+            int(self.val_size * total) if isinstance(self.val_size, float) else self.val_size
+        )
+        if val_count >= total:
+            raise ConfigError(
+                f"data.val_size={self.val_size} leaves no training images out of {total}; "
+                "lower data.val_size"
+            )
+        split_source = torch.Generator().manual_seed(self.split_seed)
+        train, val = random_split(full, [total - val_count, val_count], generator=split_source)
+        self.train_set = ScaledImages(train, self.value_range)
+        self.val_set = ScaledImages(val, self.value_range)
+
+    def _loader(self, dataset: Dataset | None, train: bool) -> DataLoader:
+        assert dataset is not None, "setup() must run before the dataloaders are requested"
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=train,
+            drop_last=train and len(dataset) >= self.batch_size,  # type: ignore[arg-type]
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, train=False)

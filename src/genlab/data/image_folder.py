@@ -1,0 +1,83 @@
+"""Any folder of PNG/JPEG images (searched recursively), resized and center-cropped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch import Tensor
+from torch.utils.data import Dataset
+from torchvision.transforms import v2
+
+from genlab.data.base import ImageDataModule
+from genlab.errors import ConfigError, DataNotFoundError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def find_images(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+
+
+class ImageFiles(Dataset):
+    """Decodes lazily, so a folder larger than memory still works; labels are all 0."""
+
+    def __init__(self, paths: list[Path], image_size: int, channels: int) -> None:
+        self.paths = paths
+        self.mode = "L" if channels == 1 else "RGB"
+        self.transform = v2.Compose(
+            [
+                v2.PILToTensor(),
+                v2.Resize(image_size, antialias=True),
+                v2.CenterCrop(image_size),
+            ]
+        )
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, int]:
+        path = self.paths[index]
+        try:
+            with Image.open(path) as image:
+                image = image.convert(self.mode)
+        except (UnidentifiedImageError, OSError) as exc:
+            raise DataNotFoundError(
+                f"cannot decode image {path} ({exc}); remove or replace the file"
+            ) from exc
+        tensor: Tensor = self.transform(image)
+        return tensor.to(torch.uint8), 0
+
+
+class ImageFolderDataModule(ImageDataModule):
+    def __init__(self, path: str | None, image_size: int = 64, channels: int = 3, **kwargs) -> None:
+        if not path:
+            raise ConfigError(
+                "data=image_folder needs data.path=FOLDER (a folder of PNG/JPEG images)"
+            )
+        super().__init__(image_size=image_size, channels=channels, **kwargs)
+        self.path = Path(path)
+
+    def prepare_data(self) -> None:
+        self._paths()
+
+    def _paths(self) -> list[Path]:
+        if not self.path.is_dir():
+            raise DataNotFoundError(
+                f"image folder not found: {self.path}; set data.path to an existing folder of "
+                "PNG/JPEG images"
+            )
+        paths = find_images(self.path)
+        if not paths:
+            raise DataNotFoundError(
+                f"no PNG/JPEG images in {self.path} (searched recursively); set data.path to a "
+                "folder that holds images"
+            )
+        return paths
+
+    def load_split(self, split: str) -> Dataset:
+        # An image folder has one split; train/validation come from the base class's split.
+        return ImageFiles(self._paths(), self.image_size, self.channels)

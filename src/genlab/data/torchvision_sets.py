@@ -1,0 +1,183 @@
+"""Fashion-MNIST, MNIST and CIFAR-10 through torchvision, held in memory as uint8 tensors.
+
+Fashion-MNIST is found in ``data.root``, then in local mirrors of the original ``.gz`` files
+(the Debian package ``dataset-fashion-mnist``), and only then downloaded.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.error import URLError
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import Dataset, TensorDataset
+from torchvision import datasets
+
+from genlab.data.base import ImageDataModule
+from genlab.errors import ConfigError, DataNotFoundError
+
+log = logging.getLogger(__name__)
+
+_NETWORK_ERRORS = (URLError, ConnectionError, TimeoutError, OSError, RuntimeError)
+
+
+def resize_uint8(images: Tensor, size: int) -> Tensor:
+    """(N, C, H, W) uint8 -> (N, C, size, size) uint8 with antialiased bilinear resizing."""
+    if images.shape[-1] == size and images.shape[-2] == size:
+        return images
+    resized = F.interpolate(images.float(), size=(size, size), mode="bilinear", antialias=True)
+    return resized.round_().clamp_(0, 255).to(torch.uint8)
+
+
+class _IDXDataModule(ImageDataModule):
+    """MNIST-format datasets: four IDX files, optionally gzipped in a mirror folder."""
+
+    dataset_cls: type[datasets.MNIST]
+    display_name: str
+    files = (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    )
+
+    def __init__(
+        self,
+        root: str,
+        mirrors: Sequence[str] = (),
+        download: bool = True,
+        image_size: int = 28,
+        channels: int = 1,
+        **kwargs,
+    ) -> None:
+        if channels != 1:
+            raise ConfigError(f"{self.display_name} is grayscale: set data.channels=1")
+        super().__init__(image_size=image_size, channels=channels, **kwargs)
+        self.root = Path(root)
+        self.mirrors = [Path(m) for m in mirrors]
+        self.download = download
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / self.dataset_cls.__name__ / "raw"
+
+    def _on_disk(self) -> bool:
+        return all((self.raw_dir / name).is_file() for name in self.files)
+
+    def prepare_data(self) -> None:
+        if self._on_disk():
+            return
+        for mirror in [self.raw_dir, *self.mirrors]:
+            if all((mirror / f"{name}.gz").is_file() for name in self.files):
+                log.info(
+                    "Decompressing %s from %s into %s", self.display_name, mirror, self.raw_dir
+                )
+                self.raw_dir.mkdir(parents=True, exist_ok=True)
+                for name in self.files:
+                    _gunzip(mirror / f"{name}.gz", self.raw_dir / name)
+                return
+        if not self.download:
+            raise DataNotFoundError(
+                self._missing_message("downloads are off (data.download=false)")
+            )
+        try:
+            self.dataset_cls(str(self.root), train=True, download=True)
+            self.dataset_cls(str(self.root), train=False, download=True)
+        except _NETWORK_ERRORS as exc:
+            raise DataNotFoundError(self._missing_message(f"the download failed: {exc}")) from exc
+
+    def _missing_message(self, reason: str) -> str:
+        searched = ", ".join(str(p) for p in [self.raw_dir, *self.mirrors])
+        return (
+            f"{self.display_name} is not on this machine and {reason}. Searched: {searched}. "
+            f"Fix: put the four files {', '.join(self.files)} (or their .gz) into {self.raw_dir}"
+            f"{self._extra_fix()}, or set data.root to a folder that holds them."
+        )
+
+    def _extra_fix(self) -> str:
+        return ""
+
+    def load_split(self, split: str) -> Dataset:
+        self.prepare_data()
+        dataset = self.dataset_cls(str(self.root), train=split == "train", download=False)
+        images = resize_uint8(dataset.data.unsqueeze(1), self.image_size)
+        return TensorDataset(images, dataset.targets)
+
+
+class FashionMNISTDataModule(_IDXDataModule):
+    dataset_cls = datasets.FashionMNIST
+    display_name = "Fashion-MNIST"
+
+    def _extra_fix(self) -> str:
+        return " (on Debian/Ubuntu: apt-get install dataset-fashion-mnist)"
+
+
+class MNISTDataModule(_IDXDataModule):
+    dataset_cls = datasets.MNIST
+    display_name = "MNIST"
+
+
+class CIFAR10DataModule(ImageDataModule):
+    archive = "cifar-10-python.tar.gz"
+
+    def __init__(
+        self,
+        root: str,
+        download: bool = True,
+        image_size: int = 32,
+        channels: int = 3,
+        **kwargs,
+    ) -> None:
+        if channels != 3:
+            raise ConfigError("CIFAR-10 is RGB: set data.channels=3")
+        super().__init__(image_size=image_size, channels=channels, **kwargs)
+        self.root = Path(root)
+        self.download = download
+
+    def _on_disk(self) -> bool:
+        try:
+            datasets.CIFAR10(str(self.root), train=True, download=False)
+        except RuntimeError:
+            return False
+        return True
+
+    def prepare_data(self) -> None:
+        if self._on_disk():
+            return
+        if not self.download:
+            raise DataNotFoundError(
+                self._missing_message("downloads are off (data.download=false)")
+            )
+        try:
+            # With the archive already in data.root, torchvision verifies and extracts it offline.
+            datasets.CIFAR10(str(self.root), train=True, download=True)
+        except _NETWORK_ERRORS as exc:
+            raise DataNotFoundError(self._missing_message(f"the download failed: {exc}")) from exc
+
+    def _missing_message(self, reason: str) -> str:
+        return (
+            f"CIFAR-10 is not in {self.root} and {reason}. Fix: download {self.archive} from "
+            f"https://www.cs.toronto.edu/~kriz/{self.archive} and put it into {self.root} "
+            "(genlab extracts it), or set data.root to a folder holding cifar-10-batches-py/."
+        )
+
+    def load_split(self, split: str) -> Dataset:
+        self.prepare_data()
+        dataset = datasets.CIFAR10(str(self.root), train=split == "train", download=False)
+        images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
+        return TensorDataset(resize_uint8(images, self.image_size), torch.tensor(dataset.targets))
+
+
+def _gunzip(source: Path, target: Path) -> None:
+    """Decompress to a temporary name first, so an interrupted copy is never taken as data."""
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    with gzip.open(source, "rb") as src, open(partial, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    partial.replace(target)

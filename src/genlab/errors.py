@@ -1,0 +1,26 @@
+"""User-facing errors.
+
+A :class:`GenlabError` is a mistake the user can fix (a bad config value, a missing file).
+The command-line apps print its message and exit with status 2, without a traceback;
+every other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class GenlabError(Exception):
+    """A user error: the message says what is wrong and how to fix it."""
+
+    exit_code = 2
+
+
+class ConfigError(GenlabError):
+    """A config value is invalid."""
+
+
+class DataNotFoundError(GenlabError):
+    """A dataset is not on disk and cannot be downloaded."""
+
+
+class CheckpointError(GenlabError):
+    """A checkpoint is missing, corrupt or not a genlab checkpoint."""

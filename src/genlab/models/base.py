@@ -1,0 +1,96 @@
+"""What every genlab model shares: a latent prior, sampling in [0, 1], fixed noise, counters."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+
+from genlab.errors import ConfigError
+
+
+class GenerativeModule(pl.LightningModule):
+    """Base class: subclasses implement :meth:`decode` and the training step.
+
+    Every consumer of images (sample grids, metrics, the sample script) goes through
+    :meth:`sample` or :meth:`decode`, which return images in [0, 1] as (N, C, H, W).
+    """
+
+    def __init__(
+        self,
+        latent_dim: int,
+        value_range: Sequence[float],
+        num_fixed_samples: int = 64,
+        fixed_noise_seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if latent_dim < 1:
+            raise ConfigError(f"model.latent_dim must be at least 1, got {latent_dim}")
+        low, high = (float(v) for v in value_range)
+        if not low < high:
+            raise ConfigError(
+                f"model.value_range must be [low, high] with low < high, got {value_range}"
+            )
+        self.latent_dim = latent_dim
+        self.value_range = (low, high)
+        noise_source = torch.Generator().manual_seed(fixed_noise_seed)
+        # Persistent, so grids made after a resume or reload use the same latents.
+        self.register_buffer(
+            "fixed_noise", torch.randn(num_fixed_samples, latent_dim, generator=noise_source)
+        )
+        self.images_seen = 0
+
+    # -- the sampling interface -------------------------------------------------------
+    @abstractmethod
+    def decode(self, z: Tensor) -> Tensor:
+        """Latents (N, latent_dim) -> images in [0, 1], (N, C, H, W)."""
+
+    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """Draws from the prior on the CPU (so a seed gives the same latents on any device)."""
+        return torch.randn(n, self.latent_dim, generator=generator).to(self.device)
+
+    @torch.no_grad()
+    def generate(self, z: Tensor, batch_size: int = 256) -> Tensor:
+        """Images in [0, 1] for given latents, in eval mode, in batches; returns CPU tensors."""
+        was_training = self.training
+        self.eval()
+        try:
+            chunks = [self.decode(chunk.to(self.device)).cpu() for chunk in z.split(batch_size)]
+        finally:
+            self.train(was_training)
+        return torch.cat(chunks).clamp_(0.0, 1.0)
+
+    def sample(self, n: int, seed: int | None = None, batch_size: int = 256) -> Tensor:
+        """n images from the model in [0, 1]; the same seed gives the same images."""
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        return self.generate(self.sample_latent(n, generator), batch_size=batch_size)
+
+    # -- shared helpers for subclasses --------------------------------------------------
+    def to_unit_range(self, x: Tensor) -> Tensor:
+        """Data in the model's value range -> [0, 1]."""
+        low, high = self.value_range
+        return ((x - low) / (high - low)).clamp(0.0, 1.0)
+
+    def from_unit_range(self, x: Tensor) -> Tensor:
+        low, high = self.value_range
+        return x * (high - low) + low
+
+    @staticmethod
+    def images_of(batch: Any) -> Tensor:
+        """The image tensor of a batch that may also carry labels."""
+        return batch[0] if isinstance(batch, list | tuple) else batch
+
+    def count_images(self, batch_size: int) -> None:
+        """Real images consumed so far, over all processes."""
+        world_size = self.trainer.world_size if self._trainer is not None else 1
+        self.images_seen += batch_size * world_size
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["images_seen"] = self.images_seen
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.images_seen = int(checkpoint.get("images_seen", 0))

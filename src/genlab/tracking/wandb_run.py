@@ -1,0 +1,34 @@
+"""Exactly one W&B run per training run, finished with the run's outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pytorch_lightning.loggers import Logger, WandbLogger
+
+
+def wandb_loggers(loggers: Iterable[Logger]) -> list[WandbLogger]:
+    return [logger for logger in loggers if isinstance(logger, WandbLogger)]
+
+
+def wandb_run_info(loggers: Iterable[Logger]) -> dict[str, Any]:
+    """Where the W&B run is, for summary.json and the final message."""
+    for logger in wandb_loggers(loggers):
+        run = logger.experiment
+        return {
+            "wandb_run_id": run.id,
+            "wandb_mode": "offline" if run.settings._offline else "online",
+            "wandb_dir": str(Path(run.dir).parent),
+            "wandb_url": run.url if not run.settings._offline else None,
+        }
+    return {}
+
+
+def finish_wandb(loggers: Iterable[Logger], exit_code: int) -> None:
+    """Close the run; a non-zero exit code marks it failed in W&B."""
+    for logger in wandb_loggers(loggers):
+        if logger._experiment is not None:
+            logger._experiment.finish(exit_code=exit_code)
+            logger._experiment = None
