@@ -7,6 +7,8 @@ both model families share one convolutional stack.
 
 from __future__ import annotations
 
+import itertools
+
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as apply_spectral_norm
 
@@ -79,7 +81,7 @@ class DCGANGenerator(nn.Module):
             _norm(norm, widths[0]),
             nn.ReLU(inplace=True),
         ]
-        for w_in, w_out in zip(widths[:-1], widths[1:], strict=True):
+        for w_in, w_out in itertools.pairwise(widths):
             layers += [
                 nn.ConvTranspose2d(w_in, w_out, 4, 2, 1, bias=use_bias),
                 _norm(norm, w_out),
@@ -117,7 +119,7 @@ class DCGANDiscriminator(nn.Module):
             sn(nn.Conv2d(channels, widths[0], 4, 2, 1)),
             nn.LeakyReLU(0.2, inplace=True),
         ]
-        for w_in, w_out in zip(widths[:-1], widths[1:], strict=True):
+        for w_in, w_out in itertools.pairwise(widths):
             layers += [
                 sn(nn.Conv2d(w_in, w_out, 4, 2, 1, bias=norm == "none")),
                 _norm(norm, w_out),
