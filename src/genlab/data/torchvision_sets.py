@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
 _NETWORK_ERRORS = (URLError, ConnectionError, TimeoutError, OSError, RuntimeError)
 
 
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    """torchvision's download errors span lines (one per mirror tried); keep the gist."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def resize_uint8(images: Tensor, size: int) -> Tensor:
     """(N, C, H, W) uint8 -> (N, C, size, size) uint8 with antialiased bilinear resizing."""
     if images.shape[-1] == size and images.shape[-2] == size:
@@ -91,7 +97,9 @@ class _IDXDataModule(ImageDataModule):
             self.dataset_cls(str(self.root), train=True, download=True)
             self.dataset_cls(str(self.root), train=False, download=True)
         except _NETWORK_ERRORS as exc:
-            raise DataNotFoundError(self._missing_message(f"the download failed: {exc}")) from exc
+            raise DataNotFoundError(
+                self._missing_message(f"the download failed ({_one_line(exc)})")
+            ) from exc
 
     def _missing_message(self, reason: str) -> str:
         searched = ", ".join(str(p) for p in [self.raw_dir, *self.mirrors])
@@ -159,7 +167,9 @@ class CIFAR10DataModule(ImageDataModule):
             # With the archive already in data.root, torchvision verifies and extracts it offline.
             datasets.CIFAR10(str(self.root), train=True, download=True)
         except _NETWORK_ERRORS as exc:
-            raise DataNotFoundError(self._missing_message(f"the download failed: {exc}")) from exc
+            raise DataNotFoundError(
+                self._missing_message(f"the download failed ({_one_line(exc)})")
+            ) from exc
 
     def _missing_message(self, reason: str) -> str:
         return (

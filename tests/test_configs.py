@@ -1,0 +1,97 @@
+"""Every config in conf/ composes, and every object it names instantiates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import pytorch_lightning as pl
+from hydra.utils import instantiate
+
+from genlab.cli.train import instantiate_group
+from genlab.models import GenerativeModule
+from genlab.paths import config_dir
+from tests.conftest import compose_train
+
+CONF = config_dir()
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+
+
+def test_groups_hold_the_contracted_options() -> None:
+    assert set(options("model")) >= {"gan", "wgan_gp", "vae"}
+    assert set(options("data")) >= {"fashion_mnist", "mnist", "cifar10", "image_folder"}
+    assert set(options("trainer")) >= {"cpu", "gpu"}
+    assert set(options("logger")) >= {"wandb", "csv", "tensorboard", "none"}
+    assert set(options("model/loss")) >= {"non_saturating", "minimax", "hinge", "least_squares"}
+
+
+@pytest.mark.parametrize("model", options("model"))
+@pytest.mark.parametrize("data", options("data"))
+def test_model_and_data_instantiate(model: str, data: str, tmp_path: Path) -> None:
+    overrides = [f"model={model}", f"data={data}"]
+    if data == "image_folder":
+        overrides += ["data.path=unused", "data.image_size=32"]
+    cfg = compose_train(overrides, tmp_path)
+    module = instantiate(cfg.model)
+    assert isinstance(module, GenerativeModule)
+    images = module.sample(4, seed=0)
+    assert images.shape == (4, cfg.data.channels, cfg.data.image_size, cfg.data.image_size)
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    assert isinstance(instantiate(cfg.data), pl.LightningDataModule)
+
+
+@pytest.mark.parametrize("loss", options("model/loss"))
+def test_every_loss_plugs_into_the_gan(loss: str, tmp_path: Path) -> None:
+    cfg = compose_train([f"model/loss={loss}"], tmp_path)
+    assert type(instantiate(cfg.model).loss).__module__ == "genlab.losses.adversarial"
+
+
+@pytest.mark.parametrize("experiment", options("experiment"))
+def test_experiments_compose(experiment: str, tmp_path: Path) -> None:
+    cfg = compose_train([f"experiment={experiment}"], tmp_path)
+    assert cfg.experiment_name == experiment
+    assert isinstance(instantiate(cfg.model), GenerativeModule)
+
+
+@pytest.mark.parametrize("logger", options("logger"))
+@pytest.mark.parametrize("trainer", ["cpu"])
+def test_loggers_trainers_callbacks_instantiate(logger: str, trainer: str, tmp_path: Path) -> None:
+    cfg = compose_train([f"logger={logger}", f"trainer={trainer}"], tmp_path)
+    loggers = instantiate_group(cfg.get("logger"))
+    assert len(loggers) == (0 if logger == "none" else 1)
+    callbacks = instantiate_group(cfg.callbacks)
+    trainer_obj = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    assert isinstance(trainer_obj, pl.Trainer)
+    assert trainer_obj.max_steps == cfg.trainer.max_steps
+
+
+def test_gpu_trainer_composes(tmp_path: Path) -> None:
+    # Instantiating needs a GPU; here the composition and its values are what we can check.
+    cfg = compose_train(["trainer=gpu"], tmp_path)
+    assert cfg.trainer.accelerator == "gpu" and cfg.trainer.devices == 1
+
+
+def test_contract_overrides_apply(tmp_path: Path) -> None:
+    cfg = compose_train(
+        ["trainer.max_steps=7", "seed=3", "metrics.num_samples=128", "model.n_disc=2"], tmp_path
+    )
+    assert (cfg.trainer.max_steps, cfg.seed, cfg.metrics.num_samples) == (7, 3, 128)
+    assert instantiate(cfg.model).n_disc == 2
+
+
+def test_wgan_gp_follows_gulrajani_et_al(tmp_path: Path) -> None:
+    cfg = compose_train(["model=wgan_gp"], tmp_path)
+    model = instantiate(cfg.model)
+    assert (model.n_disc, model.gp_weight) == (5, 10.0)
+    assert cfg.model.optimizer_d.lr == 1e-4 and list(cfg.model.optimizer_d.betas) == [0.0, 0.9]
+    norms = [m for m in model.discriminator.modules() if "Norm" in type(m).__name__]
+    assert norms == [], "the WGAN-GP critic must not normalise across the batch"
+
+
+def test_gan_follows_radford_et_al(tmp_path: Path) -> None:
+    cfg = compose_train([], tmp_path)
+    for name in ("optimizer_g", "optimizer_d"):
+        assert cfg.model[name].lr == 2e-4 and list(cfg.model[name].betas) == [0.5, 0.999]

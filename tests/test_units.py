@@ -1,0 +1,116 @@
+"""Losses, the gradient penalty, the ELBO and the networks, against values derived by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from genlab.errors import ConfigError
+from genlab.losses import (
+    BernoulliLikelihood,
+    GaussianLikelihood,
+    HingeLoss,
+    LeastSquaresLoss,
+    MinimaxLoss,
+    NonSaturatingLoss,
+    WassersteinLoss,
+    gradient_penalty,
+    kl_standard_normal,
+)
+from genlab.nets import DCGANDiscriminator, DCGANGenerator, GaussianEncoder
+from genlab.sampling import interpolation_latents
+
+REAL = torch.tensor([2.0, -1.0])
+FAKE = torch.tensor([0.5, -3.0])
+
+
+def log_sigmoid(x: float) -> float:
+    return -math.log1p(math.exp(-x))
+
+
+def test_non_saturating_and_minimax_match_their_definitions() -> None:
+    expected_d = (
+        -sum(log_sigmoid(r) for r in REAL.tolist()) / 2
+        - sum(math.log(1 - 1 / (1 + math.exp(-f))) for f in FAKE.tolist()) / 2
+    )
+    assert NonSaturatingLoss().discriminator(REAL, FAKE).item() == pytest.approx(expected_d)
+    assert NonSaturatingLoss().generator(FAKE).item() == pytest.approx(
+        -sum(log_sigmoid(f) for f in FAKE.tolist()) / 2
+    )
+    minimax_g = sum(math.log(1 - 1 / (1 + math.exp(-f))) for f in FAKE.tolist()) / 2
+    assert MinimaxLoss().generator(FAKE).item() == pytest.approx(minimax_g)
+    assert MinimaxLoss().discriminator(REAL, FAKE).item() == pytest.approx(expected_d)
+
+
+def test_hinge_least_squares_wasserstein() -> None:
+    # hinge: mean(relu(1 - real)) + mean(relu(1 + fake)) = (0 + 2)/2 + (1.5 + 0)/2
+    assert HingeLoss().discriminator(REAL, FAKE).item() == pytest.approx(1.75)
+    assert HingeLoss().generator(FAKE).item() == pytest.approx(1.25)
+    # LSGAN: 0.5 mean((real-1)^2) + 0.5 mean(fake^2) = 0.5*(1+4)/2 + 0.5*(0.25+9)/2
+    assert LeastSquaresLoss().discriminator(REAL, FAKE).item() == pytest.approx(1.25 + 2.3125)
+    assert LeastSquaresLoss().generator(FAKE).item() == pytest.approx(0.5 * (0.25 + 16) / 2)
+    assert WassersteinLoss().discriminator(REAL, FAKE).item() == pytest.approx(-1.25 - 0.5)
+    assert WassersteinLoss().generator(FAKE).item() == pytest.approx(1.25)
+
+
+def test_gradient_penalty_of_a_linear_critic_is_analytic() -> None:
+    # D(x) = <w, x> has gradient w everywhere: the penalty is (||w|| - 1)^2.
+    critic = nn.Linear(12, 1, bias=False)
+    with torch.no_grad():
+        critic.weight.copy_(torch.arange(12.0).view(1, 12) / 10)
+    real, fake = torch.randn(5, 12), torch.randn(5, 12)
+    penalty = gradient_penalty(critic, real, fake)
+    assert penalty.item() == pytest.approx((critic.weight.norm().item() - 1) ** 2, rel=1e-5)
+    penalty.backward()
+    # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||: the penalty trains the critic.
+    norm = critic.weight.norm()
+    expected = 2 * (norm - 1) * critic.weight / norm
+    assert torch.allclose(critic.weight.grad, expected.detach(), rtol=1e-4)
+
+
+def test_elbo_terms() -> None:
+    mean, logvar = torch.zeros(3, 4), torch.zeros(3, 4)
+    assert torch.equal(kl_standard_normal(mean, logvar), torch.zeros(3))
+    mean = torch.ones(3, 4)
+    assert torch.allclose(kl_standard_normal(mean, logvar), torch.full((3,), 2.0))
+    target = torch.tensor([[[[1.0, 0.0]]]])
+    logits = torch.zeros_like(target)
+    assert BernoulliLikelihood().nll(logits, target).item() == pytest.approx(2 * math.log(2))
+    gaussian = GaussianLikelihood(std=0.5)
+    per_pixel = 0.5 * (0.5 / 0.5) ** 2 + math.log(0.5) + 0.5 * math.log(2 * math.pi)
+    assert gaussian.nll(logits, target).item() == pytest.approx(2 * per_pixel)
+    with pytest.raises(ConfigError, match="std"):
+        GaussianLikelihood(std=0.0)
+
+
+@pytest.mark.parametrize("size", [28, 32, 64])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_dcgan_networks_fit_the_image_size(size: int, channels: int) -> None:
+    generator = DCGANGenerator(latent_dim=8, channels=channels, image_size=size, width=8)
+    images = generator(torch.randn(2, 8))
+    assert images.shape == (2, channels, size, size)
+    assert images.abs().max() <= 1.0
+    assert DCGANDiscriminator(channels, size, width=8)(images).shape == (2, 1)
+    mean, logvar = GaussianEncoder(5, channels, size, width=8)(images)
+    assert mean.shape == logvar.shape == (2, 5)
+
+
+def test_spectral_norm_option_wraps_every_convolution() -> None:
+    critic = DCGANDiscriminator(1, 28, width=8, spectral_norm=True)
+    convs = [m for m in critic.modules() if isinstance(m, nn.Conv2d)]
+    assert convs and all(hasattr(m, "parametrizations") for m in convs)
+
+
+def test_unsupported_image_size_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="data.image_size"):
+        DCGANGenerator(latent_dim=8, channels=1, image_size=30)
+
+
+def test_interpolation_starts_and_ends_at_the_endpoints() -> None:
+    start, end = torch.randn(3, 16), torch.randn(3, 16)
+    path = interpolation_latents(start, end, steps=5).view(3, 5, 16)
+    assert torch.allclose(path[:, 0], start, atol=1e-5)
+    assert torch.allclose(path[:, -1], end, atol=1e-5)
