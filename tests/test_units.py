@@ -105,7 +105,7 @@ def test_spectral_norm_option_wraps_every_convolution() -> None:
 
 
 def test_unsupported_image_size_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="data.image_size"):
+    with pytest.raises(ConfigError, match=r"data\.image_size"):
         DCGANGenerator(latent_dim=8, channels=1, image_size=30)
 
 
