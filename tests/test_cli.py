@@ -37,6 +37,9 @@ def quickstart_run(tmp_path_factory: pytest.TempPathFactory, fashion_mnist_root:
         "trainer.max_steps=30",
         "callbacks.sample_grid.every_n_steps=10",
         "callbacks.model_checkpoint.every_n_train_steps=10",
+        "metrics.num_samples=256",
+        "metrics.num_real=512",
+        f"metrics.cache_dir={run_dir.parent / 'cache'}",
         f"data.root={fashion_mnist_root}",
         f"hydra.run.dir={run_dir}",
     )
@@ -64,6 +67,62 @@ def test_run_dir_is_complete(quickstart_run: Path) -> None:
     assert summary["images_seen"] == 15 * 64
     assert summary["wall_s"] > 0
     assert {"git_sha", "train/d_loss", "train/g_loss"} <= summary.keys()
+    # The metrics and, beside them, the protocol that made them.
+    assert {
+        "fid",
+        "is_mean",
+        "is_std",
+        "kid_mean",
+        "kid_std",
+        "precision",
+        "recall",
+    } <= summary.keys()
+    assert summary["metric_extractor"] == "genlab-fashion-mnist-cnn"
+    assert summary["metric_num_generated"] == 256 and summary["metric_num_real"] == 512
+    assert summary["metric_real_split"] == "test" and len(summary["metric_weights_sha256"]) == 64
+
+
+def test_evaluate_reproduces_the_train_time_metrics(quickstart_run: Path, tmp_path: Path) -> None:
+    result = run_cli(
+        "evaluate",
+        f"ckpt_path={quickstart_run / 'checkpoints' / 'last.ckpt'}",
+        f"hydra.run.dir={tmp_path / 'eval'}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    trained, evaluated = read_summary(quickstart_run), read_summary(tmp_path / "eval")
+    assert evaluated["status"] == "ok" and evaluated["global_step"] == 30
+    for key in (
+        "metric_extractor",
+        "metric_weights_sha256",
+        "metric_num_generated",
+        "metric_num_real",
+    ):
+        assert evaluated[key] == trained[key], key
+    for key in ("fid", "kid_mean", "is_mean", "precision", "recall"):
+        assert evaluated[key] == pytest.approx(trained[key], rel=1e-4, abs=1e-9), key
+
+
+def test_evaluate_scores_an_image_folder(
+    image_folder: Path, fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    result = run_cli(
+        "evaluate",
+        f"input={image_folder}",
+        f"data.root={fashion_mnist_root}",
+        "metrics.num_real=256",
+        f"metrics.cache_dir={tmp_path / 'cache'}",
+        f"hydra.run.dir={tmp_path / 'eval'}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = read_summary(tmp_path / "eval")
+    assert summary["input"] == str(image_folder) and summary["fid"] > 0
+    assert summary["metric_num_real"] == 256
+
+
+def test_evaluate_needs_exactly_one_input(tmp_path: Path) -> None:
+    assert_user_error(
+        run_cli("evaluate", f"hydra.run.dir={tmp_path / 'eval'}"), "ckpt_path=", "input=DIR"
+    )
 
 
 def test_wandb_offline_run_exists(quickstart_run: Path) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +16,17 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from genlab import __version__
-from genlab.callbacks import ConfigInCheckpoint
+from genlab.callbacks import ConfigInCheckpoint, FidelityMetrics
 from genlab.cli.app import hydra_app
 from genlab.config import check_train_config
+from genlab.metrics.evaluator import Evaluator
+from genlab.metrics.protocol import MetricProtocol
 from genlab.paths import git_sha
 from genlab.tracking.summary import SUMMARY_FILE, finite_or_none, write_json_atomic
-from genlab.tracking.wandb_run import finish_wandb, wandb_run_info
+from genlab.tracking.wandb_run import finish_wandb, update_wandb_summary, wandb_run_info
 
 log = logging.getLogger("genlab.train")
+_USER_WANDB_DATA_DIR = os.environ.get("WANDB_DATA_DIR")
 
 # Lightning's advice for automatic optimization; genlab's manual steps checkpoint the
 # post-update state on purpose.
@@ -36,23 +41,38 @@ def instantiate_group(group: DictConfig | None) -> list[Any]:
     return [instantiate(node) for node in group.values() if node and "_target_" in node]
 
 
-def train(cfg: DictConfig) -> dict[str, Any]:
-    """Trains ``cfg.model`` on ``cfg.data``; returns the summary it writes to the run dir."""
+def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[str, Any]:
+    """Trains ``cfg.model`` on ``cfg.data``; returns the summary it writes to the run dir.
+
+    ``extra_callbacks`` join the configured ones (for programmatic use: benchmarks, notebooks).
+    """
     check_train_config(cfg)
     run_dir = Path(cfg.paths.output_dir)
+    if _USER_WANDB_DATA_DIR is None:
+        # W&B stages checkpoint artifacts here until they are synced: inside the run dir,
+        # not in the home directory, so deleting a run frees its space.
+        os.environ["WANDB_DATA_DIR"] = str(run_dir / "wandb" / "data")
     resolved = OmegaConf.to_container(cfg, resolve=True)
     pl.seed_everything(cfg.seed, workers=True)
 
     datamodule: pl.LightningDataModule = instantiate(cfg.data)
     model: pl.LightningModule = instantiate(cfg.model)
-    # Missing data fails here, before a W&B run or a checkpoint exists.
+    # Missing data or extractor weights fail here, before a W&B run or a checkpoint exists.
     datamodule.prepare_data()
+    metrics = _metrics_callback(cfg, datamodule)
 
     loggers = instantiate_group(cfg.get("logger"))
-    callbacks = [*instantiate_group(cfg.get("callbacks")), ConfigInCheckpoint(resolved)]
+    callbacks = [
+        *instantiate_group(cfg.get("callbacks")),
+        *extra_callbacks,
+        ConfigInCheckpoint(resolved),
+    ]
+    if metrics is not None:
+        callbacks.append(metrics)
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    protocol = metrics.evaluator.fields if metrics is not None else {}
     for logger in loggers:
-        logger.log_hyperparams(resolved)
+        logger.log_hyperparams({**resolved, "metric_protocol": protocol})
 
     started = time.monotonic()
     status, error = "failed", None
@@ -67,13 +87,26 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         raise
     finally:
         summary = _summary(cfg, trainer, model, status, error, time.monotonic() - started)
+        if metrics is not None and metrics.results:
+            summary.update({**protocol, **metrics.results})
         if trainer.is_global_zero:
             summary.update(wandb_run_info(loggers))
             write_json_atomic(run_dir / SUMMARY_FILE, summary)
+            update_wandb_summary(loggers, summary)
         finish_wandb(loggers, exit_code=0 if status == "ok" else 1)
     if trainer.is_global_zero:
         _report(run_dir, summary)
     return summary
+
+
+def _metrics_callback(
+    cfg: DictConfig, datamodule: pl.LightningDataModule
+) -> FidelityMetrics | None:
+    if not cfg.metrics.enabled:
+        return None
+    protocol = MetricProtocol.from_config(cfg.metrics)
+    evaluator = Evaluator(protocol, datamodule, cfg.data_name, Path(cfg.metrics.cache_dir))
+    return FidelityMetrics(evaluator, every_n_steps=cfg.metrics.every_n_steps)
 
 
 def _all_finite(metrics: dict[str, Any]) -> bool:
@@ -111,6 +144,9 @@ def _summary(
     return summary
 
 
+_SCORES = ("fid", "is_mean", "kid_mean", "precision", "recall")
+
+
 def _report(run_dir: Path, summary: dict[str, Any]) -> None:
     samples = sorted((run_dir / "samples").glob("samples_step*.png"))
     lines = [
@@ -122,6 +158,9 @@ def _report(run_dir: Path, summary: dict[str, Any]) -> None:
     ]
     if samples:
         lines.append(f"sample grid: {samples[-1]}")
+    scores = [f"{key}={summary[key]:.4g}" for key in _SCORES if summary.get(key) is not None]
+    if scores:
+        lines.append(f"metrics:     {' '.join(scores)} ({summary['metric_extractor']})")
     if summary.get("wandb_dir"):
         lines.append(
             f"W&B run:     {summary['wandb_dir']} ({summary['wandb_mode']}; upload later with "

@@ -34,6 +34,20 @@ class ScaledImages(Dataset):
         return to_value_range(image, self.value_range), label
 
 
+class UInt8RGB(Dataset):
+    """Images only, uint8, 3 channels: the input format of torch-fidelity."""
+
+    def __init__(self, source: Dataset) -> None:
+        self.source = source
+
+    def __len__(self) -> int:
+        return len(self.source)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> Tensor:
+        image = self.source[index][0]
+        return image.expand(3, -1, -1) if image.shape[0] == 1 else image
+
+
 class ImageDataModule(pl.LightningDataModule):
     """Subclasses provide uint8 (C, H, W) datasets through :meth:`load_split`."""
 
@@ -46,8 +60,11 @@ class ImageDataModule(pl.LightningDataModule):
         val_size: int | float = 5000,
         num_workers: int = 0,
         split_seed: int = 0,
+        metrics_extractor: str | None = None,
     ) -> None:
         super().__init__()
+        # The feature extractor this dataset's metrics default to (metrics.extractor).
+        self.metrics_extractor = metrics_extractor
         if batch_size < 1:
             raise ConfigError(f"data.batch_size must be at least 1, got {batch_size}")
         if val_size < 0 or (isinstance(val_size, float) and val_size >= 1):
@@ -65,6 +82,7 @@ class ImageDataModule(pl.LightningDataModule):
         self.split_seed = split_seed
         self.train_set: Dataset | None = None
         self.val_set: Dataset | None = None
+        self.test_set: Dataset | None = None
 
     @abstractmethod
     def load_split(self, split: str) -> Dataset:
@@ -87,6 +105,7 @@ class ImageDataModule(pl.LightningDataModule):
         train, val = random_split(full, [total - val_count, val_count], generator=split_source)
         self.train_set = ScaledImages(train, self.value_range)
         self.val_set = ScaledImages(val, self.value_range)
+        self.test_set = ScaledImages(self.load_split("test"), self.value_range)
 
     def _loader(self, dataset: Dataset | None, train: bool) -> DataLoader:
         assert dataset is not None, "setup() must run before the dataloaders are requested"
@@ -104,3 +123,10 @@ class ImageDataModule(pl.LightningDataModule):
 
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val_set, train=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, train=False)
+
+    def uint8_images(self, split: str) -> Dataset:
+        """The split as torch-fidelity reads it: uint8 (3, H, W) images, grayscale repeated."""
+        return UInt8RGB(self.load_split(split))

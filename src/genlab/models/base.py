@@ -43,6 +43,7 @@ class GenerativeModule(pl.LightningModule):
             "fixed_noise", torch.randn(num_fixed_samples, latent_dim, generator=noise_source)
         )
         self.images_seen = 0
+        self.checkpoint_global_step: int | None = None  # set when loaded from a checkpoint
 
     # -- the sampling interface -------------------------------------------------------
     @abstractmethod
@@ -94,3 +95,4 @@ class GenerativeModule(pl.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.images_seen = int(checkpoint.get("images_seen", 0))
+        self.checkpoint_global_step = checkpoint.get("global_step")

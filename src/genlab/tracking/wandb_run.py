@@ -32,3 +32,12 @@ def finish_wandb(loggers: Iterable[Logger], exit_code: int) -> None:
         if logger._experiment is not None:
             logger._experiment.finish(exit_code=exit_code)
             logger._experiment = None
+
+
+def update_wandb_summary(loggers: Iterable[Logger], summary: dict[str, Any]) -> None:
+    """The run's final numbers in the W&B run summary, as in summary.json."""
+    for logger in wandb_loggers(loggers):
+        if logger._experiment is not None:
+            logger._experiment.summary.update(
+                {f"genlab/{key}": value for key, value in summary.items() if value is not None}
+            )

@@ -1,0 +1,27 @@
+# genlab: set-up, training and checks. Every target that runs Python sets up .venv first
+# (scripts/setup.sh: fast when nothing changed).
+#   make quickstart   set up, then train the quickstart experiment (small DCGAN, Fashion-MNIST)
+#   make test         set up, then run the tests
+#   make lint         ruff's linter and formatter check
+# Extra arguments: make quickstart ARGS="seed=1"; make test PYTEST_ARGS="-m 'not slow'"
+
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+
+.PHONY: setup quickstart test lint clean-outputs
+
+setup:
+	bash scripts/setup.sh
+
+quickstart: setup
+	$(PYTHON) scripts/train.py experiment=quickstart $(ARGS)
+
+test: setup
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+# Removes every run dir under outputs/ (keeps outputs/.gitkeep).
+clean-outputs:
+	find outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf -- {} +

@@ -1,0 +1,110 @@
+"""genlab-eval: metrics of a checkpoint (or of a folder of images) under a stated protocol."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from genlab import __version__
+from genlab.cli.app import hydra_app
+from genlab.data.base import UInt8RGB
+from genlab.data.image_folder import ImageFiles, find_images
+from genlab.errors import ConfigError, DataNotFoundError
+from genlab.metrics.evaluator import Evaluator
+from genlab.metrics.protocol import MetricProtocol
+from genlab.models import load_checkpoint
+from genlab.paths import git_sha
+from genlab.tracking.summary import SUMMARY_FILE, write_json_atomic
+
+log = logging.getLogger("genlab.evaluate")
+
+# Command-line overrides that refine a checkpoint's own data and metrics settings.
+_REFINABLE = ("metrics.", "data.")
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    if bool(cfg.ckpt_path) == bool(cfg.input):
+        raise ConfigError(
+            "say what to score: ckpt_path=<run dir>/checkpoints/last.ckpt, or input=DIR "
+            "(a folder of images, scored against data=...); exactly one of them"
+        )
+    started = time.monotonic()
+    summary: dict[str, Any] = {"task": "evaluate"}
+    if cfg.ckpt_path:
+        model, run_cfg = load_checkpoint(cfg.ckpt_path)
+        # The checkpoint's protocol, refined by what the user set on the command line.
+        refinements = [o for o in HydraConfig.get().overrides.task if o.startswith(_REFINABLE)]
+        settings = OmegaConf.merge(
+            {"data": run_cfg.data, "metrics": run_cfg.metrics}, OmegaConf.from_dotlist(refinements)
+        )
+        data_name = run_cfg.data_name
+        summary.update(
+            ckpt_path=str(Path(cfg.ckpt_path).resolve()),
+            model=run_cfg.model_name,
+            seed=run_cfg.seed,
+            global_step=model.checkpoint_global_step,
+            images_seen=model.images_seen,
+        )
+    else:
+        model, settings, data_name = None, cfg, HydraConfig.get().runtime.choices.data
+        summary.update(input=str(Path(cfg.input).resolve()), model=None)
+    protocol = MetricProtocol.from_config(settings.metrics)
+    datamodule = instantiate(settings.data)
+    datamodule.prepare_data()
+    evaluator = Evaluator(protocol, datamodule, data_name, Path(settings.metrics.cache_dir))
+    if model is not None:
+        results = evaluator.score_model(model.to(_device(cfg.device)))
+    else:
+        results = evaluator.score(_image_folder(Path(cfg.input), datamodule), _device(cfg.device))
+    summary.update(
+        status="ok",
+        data=data_name,
+        **evaluator.fields,
+        **results,
+        wall_s=round(time.monotonic() - started, 3),
+        git_sha=git_sha(),
+        genlab_version=__version__,
+        run_dir=str(cfg.paths.output_dir),
+    )
+    run_dir = Path(cfg.paths.output_dir)
+    write_json_atomic(run_dir / SUMMARY_FILE, summary)
+    scores = ", ".join(
+        f"{k}={results[k]:.4g}"
+        for k in ("fid", "is_mean", "kid_mean", "precision", "recall")
+        if k in results
+    )
+    log.info("%s (%s)\nsummary: %s", scores, protocol.extractor, run_dir / SUMMARY_FILE)
+    return summary
+
+
+def _image_folder(folder: Path, datamodule: Any) -> UInt8RGB:
+    if not folder.is_dir():
+        raise DataNotFoundError(
+            f"input folder not found: {folder}; pass input=DIR, a folder of images"
+        )
+    paths = find_images(folder)
+    if not paths:
+        raise DataNotFoundError(f"no PNG/JPEG images in {folder} (searched recursively)")
+    return UInt8RGB(ImageFiles(paths, datamodule.image_size, datamodule.channels))
+
+
+@hydra_app("evaluate")
+def main(cfg: DictConfig) -> dict[str, Any]:
+    return evaluate(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""An evaluation protocol bound to one dataset: scores models or image folders against it."""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from torch.utils.data import Dataset
+
+from genlab.data.base import ImageDataModule
+from genlab.metrics.fidelity import UInt8Tensor, compute_metrics, real_subset, to_uint8
+from genlab.metrics.protocol import MetricProtocol
+from genlab.models.base import GenerativeModule
+
+
+class Evaluator:
+    def __init__(
+        self,
+        protocol: MetricProtocol,
+        datamodule: ImageDataModule,
+        dataset_name: str,
+        cache_dir: Path | None,
+    ) -> None:
+        self.protocol = protocol
+        self.datamodule = datamodule
+        self.dataset_name = dataset_name
+        self.cache_dir = cache_dir
+
+    @cached_property
+    def real(self) -> Dataset:
+        split = self.datamodule.uint8_images(self.protocol.real_split)
+        return real_subset(split, self.protocol.num_real)
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The protocol as written beside every number."""
+        return self.protocol.describe(len(self.real), self.datamodule.image_size)  # type: ignore[arg-type]
+
+    def score(self, generated: Dataset, device: Any = "cpu") -> dict[str, float]:
+        started = time.monotonic()
+        cache_name = self.protocol.real_cache_name(
+            self.dataset_name,
+            self.datamodule.image_size,
+            len(self.real),  # type: ignore[arg-type]
+        )
+        results = compute_metrics(
+            generated,
+            self.real,
+            self.protocol,
+            real_cache_name=cache_name if self.cache_dir is not None else None,
+            cache_dir=self.cache_dir,
+            device=device,
+        )
+        results["eval_s"] = round(time.monotonic() - started, 3)
+        return results
+
+    def score_model(self, model: GenerativeModule) -> dict[str, float]:
+        """Samples protocol.num_samples images from the protocol's seed, then scores them."""
+        images = model.sample(self.protocol.num_samples, seed=self.protocol.seed)
+        return self.score(UInt8Tensor(to_uint8(images)), device=model.device)

@@ -1,0 +1,85 @@
+"""The evaluation protocol: everything that decides a metric's value, written beside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from genlab.errors import ConfigError
+from genlab.metrics.domain import sha256_of
+from genlab.metrics.weights import resolve_weights
+
+METRICS = ("fid", "is", "kid", "prc")
+REAL_SPLITS = ("train", "test")
+
+
+@dataclass(frozen=True)
+class MetricProtocol:
+    extractor: str
+    weights_path: Path
+    weights_sha256: str
+    metrics: tuple[str, ...]
+    num_samples: int
+    real_split: str
+    num_real: int | None  # None: the whole split
+    kid_subset_size: int
+    seed: int
+    batch_size: int
+
+    @classmethod
+    def from_config(cls, metrics: DictConfig) -> MetricProtocol:
+        """Validates the metrics config and resolves the extractor's weights (may download)."""
+        chosen = tuple(metrics.metrics)
+        unknown = set(chosen) - set(METRICS)
+        if unknown or not chosen:
+            raise ConfigError(
+                f"metrics.metrics must list some of {', '.join(METRICS)}, got {list(chosen)}"
+            )
+        if metrics.real_split not in REAL_SPLITS:
+            raise ConfigError(
+                f"metrics.real_split must be one of {', '.join(REAL_SPLITS)}, got {metrics.real_split!r}"
+            )
+        for key in ("num_samples", "kid_subset_size", "batch_size"):
+            if not isinstance(metrics[key], int) or metrics[key] < 2:
+                raise ConfigError(f"metrics.{key} must be an integer >= 2, got {metrics[key]!r}")
+        if metrics.num_real is not None and (
+            not isinstance(metrics.num_real, int) or metrics.num_real < 2
+        ):
+            raise ConfigError(
+                f"metrics.num_real must be null or an integer >= 2, got {metrics.num_real!r}"
+            )
+        weights = resolve_weights(metrics.extractor, metrics.weights_path)
+        return cls(
+            extractor=metrics.extractor,
+            weights_path=weights,
+            weights_sha256=sha256_of(weights),
+            metrics=chosen,
+            num_samples=metrics.num_samples,
+            real_split=metrics.real_split,
+            num_real=metrics.num_real,
+            kid_subset_size=metrics.kid_subset_size,
+            seed=metrics.seed,
+            batch_size=metrics.batch_size,
+        )
+
+    def real_cache_name(self, dataset: str, image_size: int, num_real: int) -> str:
+        """Names the cached real statistics by everything they depend on."""
+        return (
+            f"genlab-{dataset}-{self.real_split}-n{num_real}-{image_size}px-"
+            f"{self.extractor}-{self.weights_sha256[:16]}"
+        )
+
+    def describe(self, num_real: int, image_size: int) -> dict[str, Any]:
+        """The protocol as flat summary.json / W&B fields."""
+        return {
+            "metric_extractor": self.extractor,
+            "metric_weights_sha256": self.weights_sha256,
+            "metric_num_generated": self.num_samples,
+            "metric_num_real": num_real,
+            "metric_real_split": self.real_split,
+            "metric_image_size": image_size,
+            "metric_seed": self.seed,
+        }

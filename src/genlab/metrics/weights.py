@@ -1,0 +1,70 @@
+"""Feature-extractor weights: genlab's domain extractors, or Inception from the torch hub cache."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from urllib.error import URLError
+
+import torch
+from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
+
+from genlab.errors import ConfigError, GenlabError
+from genlab.metrics.domain import (
+    DOMAIN_EXTRACTORS,
+    DomainClassifier,
+    load_classifier,
+    resolve_domain_weights,
+)
+
+INCEPTION = "inception-v3-compat"
+EXTRACTORS = (INCEPTION, *DOMAIN_EXTRACTORS)
+
+
+class WeightsNotFoundError(GenlabError):
+    """Feature-extractor weights are missing and cannot be downloaded."""
+
+
+def inception_cache_path() -> Path:
+    """Where torch-fidelity's own download would put the weights (the torch hub cache)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / URL_INCEPTION_V3.rsplit("/", 1)[-1]
+
+
+def resolve_inception_weights(weights_path: str | None, timeout_s: float = 30.0) -> Path:
+    if weights_path is not None:
+        path = Path(weights_path)
+        if not path.is_file():
+            raise ConfigError(f"metrics.weights_path={path} does not exist")
+        return path
+    cached = inception_cache_path()
+    if cached.is_file():
+        return cached
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout_s)
+    try:
+        torch.hub.download_url_to_file(URL_INCEPTION_V3, str(cached), progress=False)
+    except (URLError, OSError, ValueError) as exc:
+        raise WeightsNotFoundError(
+            f"the Inception weights for FID/IS/KID ({cached.name}) are not on this machine and "
+            f"downloading them failed ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}). "
+            f"Fix: download {URL_INCEPTION_V3} on a machine with internet and put it at {cached}, "
+            "or pass metrics.weights_path=FILE. Offline alternative for Fashion-MNIST: "
+            "metrics.extractor=genlab-fashion-mnist-cnn"
+        ) from exc
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
+    return cached
+
+
+def resolve_weights(extractor: str, weights_path: str | None) -> Path:
+    """The weights file an extractor will load, failing early with the fix if there is none."""
+    if extractor == INCEPTION:
+        return resolve_inception_weights(weights_path)
+    if extractor in DOMAIN_EXTRACTORS:
+        path = resolve_domain_weights(extractor, weights_path)
+        load_classifier(DomainClassifier(), path)  # a wrong file fails now, not after training
+        return path
+    raise ConfigError(
+        f"unknown metrics.extractor {extractor!r}; choose one of {', '.join(EXTRACTORS)}"
+    )

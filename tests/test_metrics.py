@@ -1,0 +1,247 @@
+"""Metric verification: genlab's numbers agree with torch-fidelity run by hand and with
+torchmetrics, behave as FID must on real data, and come from cached real features."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from pathlib import Path
+
+import pytest
+import torch
+import torch_fidelity
+from omegaconf import OmegaConf
+from PIL import Image
+from torch.utils.data import Dataset
+from torchmetrics.image.fid import FrechetInceptionDistance
+
+from genlab.data import FashionMNISTDataModule
+from genlab.errors import CheckpointError
+from genlab.metrics.domain import DomainFeatureExtractor, register_domain_extractors
+from genlab.metrics.evaluator import Evaluator
+from genlab.metrics.fidelity import UInt8Tensor, compute_metrics
+from genlab.metrics.protocol import MetricProtocol
+from genlab.metrics.weights import INCEPTION, WeightsNotFoundError, resolve_inception_weights
+
+DOMAIN = "genlab-fashion-mnist-cnn"
+
+
+def protocol(**overrides) -> MetricProtocol:
+    settings = {
+        "extractor": DOMAIN,
+        "weights_path": None,
+        "metrics": ["fid", "is", "kid", "prc"],
+        "num_samples": 500,
+        "real_split": "test",
+        "num_real": 1000,
+        "kid_subset_size": 100,
+        "seed": 0,
+        "batch_size": 250,
+        **overrides,
+    }
+    return MetricProtocol.from_config(OmegaConf.create(settings))
+
+
+@pytest.fixture(scope="module")
+def fashion_mnist(fashion_mnist_root: Path) -> FashionMNISTDataModule:
+    datamodule = FashionMNISTDataModule(root=str(fashion_mnist_root), value_range=(0.0, 1.0))
+    datamodule.prepare_data()
+    return datamodule
+
+
+@pytest.fixture(scope="module")
+def real_test(fashion_mnist: FashionMNISTDataModule) -> torch.Tensor:
+    """The first 1000 test images, uint8 (N, 1, 28, 28)."""
+    return torch.stack([fashion_mnist.load_split("test")[i][0] for i in range(1000)])
+
+
+@pytest.fixture(scope="module")
+def real_train(fashion_mnist: FashionMNISTDataModule) -> torch.Tensor:
+    return torch.stack([fashion_mnist.load_split("train")[i][0] for i in range(1000)])
+
+
+def noisy(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor:
+    noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(seed))
+    return (images.float() + sigma * 255 * noise).round().clamp(0, 255).to(torch.uint8)
+
+
+def save_pngs(images: torch.Tensor, folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for i, image in enumerate(images):
+        Image.fromarray(image[0].numpy(), mode="L").save(folder / f"{i:05d}.png")
+    return folder
+
+
+def test_domain_extractor_ships_verified_and_accurate(
+    fashion_mnist: FashionMNISTDataModule,
+) -> None:
+    """The committed weights load (SHA256-checked) and classify Fashion-MNIST's test set."""
+    extractor = DomainFeatureExtractor(DOMAIN, ["logits_unbiased"])
+    test = fashion_mnist.uint8_images("test")
+    labels = fashion_mnist.load_split("test").tensors[1]
+    images = torch.stack([test[i] for i in range(len(test))])
+    with torch.no_grad():
+        predictions = torch.cat([extractor(chunk)[0].argmax(1) for chunk in images.split(1000)])
+    assert (predictions == labels).float().mean().item() >= 0.92
+
+
+def test_fid_equals_torch_fidelity_on_png_files(
+    real_test: torch.Tensor, real_train: torch.Tensor, tmp_path: Path
+) -> None:
+    generated = noisy(real_train[:500], 0.1)
+    ours = compute_metrics(
+        UInt8Tensor(generated), UInt8Tensor(real_test), protocol(metrics=["fid"])
+    )
+    register_domain_extractors()
+    reference = torch_fidelity.calculate_metrics(
+        input1=str(save_pngs(generated, tmp_path / "generated")),
+        input2=str(save_pngs(real_test, tmp_path / "real")),
+        fid=True,
+        feature_extractor=DOMAIN,
+        cuda=False,
+        verbose=False,
+        cache=False,
+    )["frechet_inception_distance"]
+    assert ours["fid"] > 0
+    assert abs(ours["fid"] - reference) / reference <= 1e-3
+
+
+def test_fid_agrees_with_torchmetrics(real_test: torch.Tensor, real_train: torch.Tensor) -> None:
+    generated = noisy(real_train[:500], 0.1)
+    ours = compute_metrics(
+        UInt8Tensor(generated), UInt8Tensor(real_test), protocol(metrics=["fid"])
+    )
+    features = DomainFeatureExtractor(DOMAIN, ["penultimate"])
+
+    class Penultimate(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return features(x)[0]
+
+    metric = FrechetInceptionDistance(feature=Penultimate())
+    metric.update(UInt8Tensor(real_test).images.expand(-1, 3, -1, -1), real=True)
+    metric.update(generated.expand(-1, 3, -1, -1), real=False)
+    reference = metric.compute().item()
+    assert abs(ours["fid"] - reference) / reference <= 1e-3
+
+
+def test_fid_is_small_between_real_splits_and_grows_with_noise(
+    real_test: torch.Tensor, real_train: torch.Tensor
+) -> None:
+    p = protocol(metrics=["fid"])
+    real = UInt8Tensor(real_test)
+    between_splits = compute_metrics(UInt8Tensor(real_train), real, p)["fid"]
+    sigmas = [0.05, 0.1, 0.2, 0.4]
+    corrupted = [compute_metrics(UInt8Tensor(noisy(real_train, s)), real, p)["fid"] for s in sigmas]
+    assert between_splits < corrupted[0]
+    assert all(a < b for a, b in itertools.pairwise(corrupted)), corrupted
+    assert between_splits < 0.1 * corrupted[-1]
+
+
+def test_all_metrics_and_small_budgets(
+    real_test: torch.Tensor, real_train: torch.Tensor, caplog
+) -> None:
+    p = protocol(kid_subset_size=1000)
+    with caplog.at_level(logging.WARNING):
+        results = compute_metrics(UInt8Tensor(real_train[:256]), UInt8Tensor(real_test), p)
+    assert "KID subset size lowered from 1000 to 256" in caplog.text
+    assert {
+        "fid",
+        "is_mean",
+        "is_std",
+        "kid_mean",
+        "kid_std",
+        "precision",
+        "recall",
+    } <= results.keys()
+    assert all(math.isfinite(v) for v in results.values())
+    # Real images are sharp and diverse: IS well above 1 out of 10 classes, high precision/recall.
+    assert results["is_mean"] > 3
+    assert results["precision"] > 0.5 and results["recall"] > 0.5
+
+
+class CountingDataset(Dataset):
+    def __init__(self, source: Dataset) -> None:
+        self.source, self.reads = source, 0
+
+    def __len__(self) -> int:
+        return len(self.source)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        self.reads += 1
+        return self.source[index]
+
+
+def test_real_statistics_are_cached(
+    fashion_mnist: FashionMNISTDataModule, real_train: torch.Tensor, tmp_path: Path
+) -> None:
+    p = protocol(metrics=["fid", "kid"], num_real=600)
+    generated = UInt8Tensor(real_train[:300])
+    first = Evaluator(p, fashion_mnist, "fashion_mnist", tmp_path / "cache")
+    first.real = CountingDataset(first.real)
+    result_first = first.score(generated)
+    assert first.real.reads == 600
+    cached_files = sorted(f.name for f in (tmp_path / "cache").iterdir())
+    assert cached_files and all(DOMAIN in name and "n600" in name for name in cached_files)
+
+    second = Evaluator(p, fashion_mnist, "fashion_mnist", tmp_path / "cache")
+    second.real = CountingDataset(second.real)
+    result_second = second.score(generated)
+    assert second.real.reads == 0, "the second evaluation extracted real features again"
+    assert result_second["fid"] == pytest.approx(result_first["fid"], rel=1e-9)
+    # Another protocol (count) must not reuse those statistics.
+    third = Evaluator(
+        protocol(metrics=["fid"], num_real=700), fashion_mnist, "fashion_mnist", tmp_path / "cache"
+    )
+    third.real = CountingDataset(third.real)
+    third.score(generated)
+    assert third.real.reads == 700
+
+
+def test_inception_runs_offline_from_a_weights_file(
+    real_test: torch.Tensor, tmp_path: Path
+) -> None:
+    """Same architecture as the published weights, random initialisation: the path works."""
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    original = FeatureExtractorInceptionV3.load_state_dict
+    try:  # build the network without any weights file, then save its random weights
+        FeatureExtractorInceptionV3.load_state_dict = lambda self, state: None
+        weights = tmp_path / "pt_inception-random.pth"
+        torch.save(
+            FeatureExtractorInceptionV3(
+                INCEPTION, ["2048"], feature_extractor_weights_path=__file__
+            ).state_dict(),
+            weights,
+        )
+    except Exception:
+        FeatureExtractorInceptionV3.load_state_dict = original
+        raise
+    FeatureExtractorInceptionV3.load_state_dict = original
+    p = protocol(
+        extractor=INCEPTION, weights_path=str(weights), metrics=["fid", "kid"], kid_subset_size=32
+    )
+    results = compute_metrics(
+        UInt8Tensor(noisy(real_test[:48], 0.2)), UInt8Tensor(real_test[48:96]), p
+    )
+    assert math.isfinite(results["fid"]) and results["fid"] > 0
+    assert p.describe(48, 28)["metric_extractor"] == INCEPTION
+
+
+def test_missing_inception_weights_offline_names_the_fix(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    try:
+        path = resolve_inception_weights(None, timeout_s=20)
+    except WeightsNotFoundError as error:
+        message = str(error)
+        assert "put it at" in message and str(tmp_path / "torch_home") in message
+        assert "metrics.weights_path=FILE" in message and "genlab-fashion-mnist-cnn" in message
+    else:  # a machine with internet downloads the real file
+        assert path.is_file()
+
+
+def test_damaged_domain_weights_are_rejected(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="does not hold weights"):
+        protocol(weights_path=str(bad))
