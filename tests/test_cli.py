@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from genlab.tracking.summary import read_summary
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 FAST = [
     "debug=fast",
@@ -117,6 +117,21 @@ def test_evaluate_scores_an_image_folder(
     summary = read_summary(tmp_path / "eval")
     assert summary["input"] == str(image_folder) and summary["fid"] > 0
     assert summary["metric_num_real"] == 256
+    assert summary["metric_num_generated"] == 48  # the folder's images, all of them
+
+
+def test_evaluate_takes_another_metrics_group_for_a_checkpoint(
+    quickstart_run: Path, tmp_path: Path
+) -> None:
+    # metrics=inception replaces the checkpoint's protocol group (its weights file is missing).
+    result = run_cli(
+        "evaluate",
+        f"ckpt_path={quickstart_run / 'checkpoints' / 'last.ckpt'}",
+        "metrics=inception",
+        f"metrics.weights_path={tmp_path / 'missing.pth'}",
+        f"hydra.run.dir={tmp_path / 'eval'}",
+    )
+    assert_user_error(result, "metrics.weights_path", "missing.pth")
 
 
 def test_evaluate_needs_exactly_one_input(tmp_path: Path) -> None:
@@ -152,6 +167,21 @@ def test_sample_script_writes_grid_and_interpolation(quickstart_run: Path, tmp_p
 
     with Image.open(out) as image:  # 3 rows x 5 columns of 28 px tiles with 2 px padding
         assert image.size == (5 * 30 + 2, 3 * 30 + 2)
+
+
+def test_inspect_runs_notebook_executes(quickstart_run: Path, tmp_path: Path, monkeypatch) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(REPO / "notebooks" / "inspect_runs.ipynb", as_version=4)
+    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), (
+        "notebooks are committed with outputs stripped"
+    )
+    monkeypatch.setenv("GENLAB_RUNS", str(quickstart_run.parent))
+    NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = json.dumps([c.get("outputs", []) for c in notebook.cells])
+    assert "1 runs under" in text and quickstart_run.name in text
+    assert "genlab-fashion-mnist-cnn" in text and "image/png" in text
 
 
 def test_corrupt_checkpoint_is_a_user_error(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ import torch
 import torch_fidelity
 from omegaconf import OmegaConf
 from PIL import Image
-from torch.utils.data import Dataset
 from torchmetrics.image.fid import FrechetInceptionDistance
 
 from genlab.data import FashionMNISTDataModule
@@ -23,6 +22,7 @@ from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.fidelity import UInt8Tensor, compute_metrics
 from genlab.metrics.protocol import MetricProtocol
 from genlab.metrics.weights import INCEPTION, WeightsNotFoundError, resolve_inception_weights
+from tests.conftest import FASHION_MNIST_MIRROR
 
 DOMAIN = "genlab-fashion-mnist-cnn"
 
@@ -45,7 +45,9 @@ def protocol(**overrides) -> MetricProtocol:
 
 @pytest.fixture(scope="module")
 def fashion_mnist(fashion_mnist_root: Path) -> FashionMNISTDataModule:
-    datamodule = FashionMNISTDataModule(root=str(fashion_mnist_root), value_range=(0.0, 1.0))
+    datamodule = FashionMNISTDataModule(
+        root=str(fashion_mnist_root), mirrors=[str(FASHION_MNIST_MIRROR)], value_range=(0.0, 1.0)
+    )
     datamodule.prepare_data()
     return datamodule
 
@@ -53,12 +55,12 @@ def fashion_mnist(fashion_mnist_root: Path) -> FashionMNISTDataModule:
 @pytest.fixture(scope="module")
 def real_test(fashion_mnist: FashionMNISTDataModule) -> torch.Tensor:
     """The first 1000 test images, uint8 (N, 1, 28, 28)."""
-    return torch.stack([fashion_mnist.load_split("test")[i][0] for i in range(1000)])
+    return fashion_mnist.load_split("test").tensors[0][:1000]
 
 
 @pytest.fixture(scope="module")
 def real_train(fashion_mnist: FashionMNISTDataModule) -> torch.Tensor:
-    return torch.stack([fashion_mnist.load_split("train")[i][0] for i in range(1000)])
+    return fashion_mnist.load_split("train").tensors[0][:1000]
 
 
 def noisy(images: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor:
@@ -160,72 +162,60 @@ def test_all_metrics_and_small_budgets(
     assert results["precision"] > 0.5 and results["recall"] > 0.5
 
 
-class CountingDataset(Dataset):
-    def __init__(self, source: Dataset) -> None:
-        self.source, self.reads = source, 0
-
-    def __len__(self) -> int:
-        return len(self.source)  # type: ignore[arg-type]
-
-    def __getitem__(self, index: int) -> torch.Tensor:
-        self.reads += 1
-        return self.source[index]
-
-
 def test_real_statistics_are_cached(
-    fashion_mnist: FashionMNISTDataModule, real_train: torch.Tensor, tmp_path: Path
+    fashion_mnist: FashionMNISTDataModule, real_train: torch.Tensor, tmp_path: Path, monkeypatch
 ) -> None:
-    p = protocol(metrics=["fid", "kid"], num_real=600)
-    generated = UInt8Tensor(real_train[:300])
-    first = Evaluator(p, fashion_mnist, "fashion_mnist", tmp_path / "cache")
-    first.real = CountingDataset(first.real)
-    result_first = first.score(generated)
-    assert first.real.reads == 600
-    cached_files = sorted(f.name for f in (tmp_path / "cache").iterdir())
-    assert cached_files and all(DOMAIN in name and "n600" in name for name in cached_files)
+    extracted: list[int] = []  # sizes of the datasets torch-fidelity extracts features from
+    extract = torch_fidelity.utils.get_featuresdict_from_dataset
 
-    second = Evaluator(p, fashion_mnist, "fashion_mnist", tmp_path / "cache")
-    second.real = CountingDataset(second.real)
-    result_second = second.score(generated)
-    assert second.real.reads == 0, "the second evaluation extracted real features again"
-    assert result_second["fid"] == pytest.approx(result_first["fid"], rel=1e-9)
-    # Another protocol (count) must not reuse those statistics.
-    third = Evaluator(
-        protocol(metrics=["fid"], num_real=700), fashion_mnist, "fashion_mnist", tmp_path / "cache"
-    )
-    third.real = CountingDataset(third.real)
-    third.score(generated)
-    assert third.real.reads == 700
+    def spy(input, *args, **kwargs):
+        extracted.append(len(input))
+        return extract(input, *args, **kwargs)
+
+    monkeypatch.setattr(torch_fidelity.utils, "get_featuresdict_from_dataset", spy)
+    generated = UInt8Tensor(real_train[:300])
+    cache = tmp_path / "cache"
+
+    def evaluate(num_real: int) -> dict[str, float]:
+        p = protocol(metrics=["fid", "kid"], num_real=num_real)
+        return Evaluator(p, fashion_mnist, cache).score(generated)
+
+    first = evaluate(600)
+    assert sorted(extracted) == [300, 600]
+    assert all(DOMAIN in f.name and "n600" in f.name for f in cache.iterdir())
+
+    extracted.clear()
+    second = evaluate(600)
+    assert extracted == [300], "the second evaluation extracted real features again"
+    assert second["fid"] == pytest.approx(first["fid"], rel=1e-9)
+    assert second["kid_mean"] == pytest.approx(first["kid_mean"], rel=1e-9)
+
+    extracted.clear()
+    evaluate(700)  # another protocol (real count) must not reuse those statistics
+    assert sorted(extracted) == [300, 700]
 
 
 def test_inception_runs_offline_from_a_weights_file(
-    real_test: torch.Tensor, tmp_path: Path
+    real_test: torch.Tensor, tmp_path: Path, monkeypatch
 ) -> None:
     """Same architecture as the published weights, random initialisation: the path works."""
-    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+    from torch_fidelity import feature_extractor_inceptionv3 as inception
 
-    original = FeatureExtractorInceptionV3.load_state_dict
-    try:  # build the network without any weights file, then save its random weights
-        FeatureExtractorInceptionV3.load_state_dict = lambda self, state: None
-        weights = tmp_path / "pt_inception-random.pth"
-        torch.save(
-            FeatureExtractorInceptionV3(
-                INCEPTION, ["2048"], feature_extractor_weights_path=__file__
-            ).state_dict(),
-            weights,
-        )
-    except Exception:
-        FeatureExtractorInceptionV3.load_state_dict = original
-        raise
-    FeatureExtractorInceptionV3.load_state_dict = original
+    with monkeypatch.context() as patch:  # build the network without its weights, then save it
+        patch.setattr(inception, "load_state_dict_from_url", lambda *args, **kwargs: {})
+        patch.setattr(inception.FeatureExtractorInceptionV3, "load_state_dict", lambda *args: None)
+        network = inception.FeatureExtractorInceptionV3(INCEPTION, ["2048"])
+    weights = tmp_path / "pt_inception-random.pth"
+    torch.save(network.state_dict(), weights)
     p = protocol(
-        extractor=INCEPTION, weights_path=str(weights), metrics=["fid", "kid"], kid_subset_size=32
+        extractor=INCEPTION, weights_path=str(weights), metrics=["fid", "kid"], kid_subset_size=16
     )
     results = compute_metrics(
-        UInt8Tensor(noisy(real_test[:48], 0.2)), UInt8Tensor(real_test[48:96]), p
+        UInt8Tensor(noisy(real_test[:24], 0.2)), UInt8Tensor(real_test[24:48]), p
     )
     assert math.isfinite(results["fid"]) and results["fid"] > 0
-    assert p.describe(48, 28)["metric_extractor"] == INCEPTION
+    assert p.describe(24, 24, 28)["metric_extractor"] == INCEPTION
+    assert p.weights_path == weights
 
 
 def test_missing_inception_weights_offline_names_the_fix(tmp_path: Path, monkeypatch) -> None:

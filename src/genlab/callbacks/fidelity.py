@@ -23,7 +23,7 @@ class FidelityMetrics(EveryNSteps):
     def __init__(self, evaluator: Evaluator, every_n_steps: int | None = None) -> None:
         super().__init__(every_n_steps, at_start=False)
         self.evaluator = evaluator
-        self.results: dict[str, float] = {}
+        self.results: dict[str, Any] = {}
 
     def run(self, trainer: pl.Trainer, model: GenerativeModule) -> None:
         if trainer.is_global_zero:

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from genlab import __version__
 from genlab.cli.app import hydra_app
@@ -25,8 +25,20 @@ from genlab.tracking.summary import SUMMARY_FILE, write_json_atomic
 
 log = logging.getLogger("genlab.evaluate")
 
-# Command-line overrides that refine a checkpoint's own data and metrics settings.
-_REFINABLE = ("metrics.", "data.")
+_GROUPS = ("data", "metrics")
+
+
+def _checkpoint_settings(cfg: DictConfig, run_cfg: DictConfig) -> DictConfig:
+    """The checkpoint's own data and metrics settings, unless the command line chose another
+    group option (``metrics=inception``), refined by its ``data.*`` / ``metrics.*`` values."""
+    overrides = HydraConfig.get().overrides.task
+    settings = cfg.copy()
+    with open_dict(settings):
+        for group in _GROUPS:
+            if not any(o.startswith(f"{group}=") for o in overrides):
+                settings[group] = run_cfg[group]
+    refinements = [o for o in overrides if o.startswith(tuple(f"{g}." for g in _GROUPS))]
+    return OmegaConf.merge(settings, OmegaConf.from_dotlist(refinements))
 
 
 def _device(name: str) -> torch.device:
@@ -45,12 +57,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     summary: dict[str, Any] = {"task": "evaluate"}
     if cfg.ckpt_path:
         model, run_cfg = load_checkpoint(cfg.ckpt_path)
-        # The checkpoint's protocol, refined by what the user set on the command line.
-        refinements = [o for o in HydraConfig.get().overrides.task if o.startswith(_REFINABLE)]
-        settings = OmegaConf.merge(
-            {"data": run_cfg.data, "metrics": run_cfg.metrics}, OmegaConf.from_dotlist(refinements)
-        )
-        data_name = run_cfg.data_name
+        settings, data_name = _checkpoint_settings(cfg, run_cfg), run_cfg.data_name
         summary.update(
             ckpt_path=str(Path(cfg.ckpt_path).resolve()),
             model=run_cfg.model_name,
@@ -64,7 +71,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     protocol = MetricProtocol.from_config(settings.metrics)
     datamodule = instantiate(settings.data)
     datamodule.prepare_data()
-    evaluator = Evaluator(protocol, datamodule, data_name, Path(settings.metrics.cache_dir))
+    evaluator = Evaluator(protocol, datamodule, Path(settings.metrics.cache_dir))
     if model is not None:
         results = evaluator.score_model(model.to(_device(cfg.device)))
     else:
@@ -72,7 +79,6 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     summary.update(
         status="ok",
         data=data_name,
-        **evaluator.fields,
         **results,
         wall_s=round(time.monotonic() - started, 3),
         git_sha=git_sha(),

@@ -70,7 +70,7 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     if metrics is not None:
         callbacks.append(metrics)
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
-    protocol = metrics.evaluator.fields if metrics is not None else {}
+    protocol = metrics.evaluator.fields() if metrics is not None else {}
     for logger in loggers:
         logger.log_hyperparams({**resolved, "metric_protocol": protocol})
 
@@ -87,8 +87,8 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
         raise
     finally:
         summary = _summary(cfg, trainer, model, status, error, time.monotonic() - started)
-        if metrics is not None and metrics.results:
-            summary.update({**protocol, **metrics.results})
+        if metrics is not None:
+            summary.update(metrics.results)
         if trainer.is_global_zero:
             summary.update(wandb_run_info(loggers))
             write_json_atomic(run_dir / SUMMARY_FILE, summary)
@@ -105,7 +105,7 @@ def _metrics_callback(
     if not cfg.metrics.enabled:
         return None
     protocol = MetricProtocol.from_config(cfg.metrics)
-    evaluator = Evaluator(protocol, datamodule, cfg.data_name, Path(cfg.metrics.cache_dir))
+    evaluator = Evaluator(protocol, datamodule, Path(cfg.metrics.cache_dir))
     return FidelityMetrics(evaluator, every_n_steps=cfg.metrics.every_n_steps)
 
 

@@ -84,6 +84,11 @@ class ImageDataModule(pl.LightningDataModule):
         self.val_set: Dataset | None = None
         self.test_set: Dataset | None = None
 
+    @property
+    def cache_key(self) -> str:
+        """Names this data source in cached statistics (subclasses add what tells sources apart)."""
+        return type(self).__name__.removesuffix("DataModule").lower()
+
     @abstractmethod
     def load_split(self, split: str) -> Dataset:
         """A dataset of (uint8 image (C, H, W) at ``image_size``, label) for 'train' or 'test'."""

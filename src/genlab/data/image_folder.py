@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
@@ -60,6 +61,12 @@ class ImageFolderDataModule(ImageDataModule):
             )
         super().__init__(image_size=image_size, channels=channels, **kwargs)
         self.path = Path(path)
+
+    @property
+    def cache_key(self) -> str:
+        """Two folders never share cached statistics: the key names the folder's path."""
+        digest = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:12]
+        return f"imagefolder-{digest}"
 
     def prepare_data(self) -> None:
         self._paths()

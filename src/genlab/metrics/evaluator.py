@@ -17,15 +17,10 @@ from genlab.models.base import GenerativeModule
 
 class Evaluator:
     def __init__(
-        self,
-        protocol: MetricProtocol,
-        datamodule: ImageDataModule,
-        dataset_name: str,
-        cache_dir: Path | None,
+        self, protocol: MetricProtocol, datamodule: ImageDataModule, cache_dir: Path | None
     ) -> None:
         self.protocol = protocol
         self.datamodule = datamodule
-        self.dataset_name = dataset_name
         self.cache_dir = cache_dir
 
     @cached_property
@@ -33,15 +28,19 @@ class Evaluator:
         split = self.datamodule.uint8_images(self.protocol.real_split)
         return real_subset(split, self.protocol.num_real)
 
-    @property
-    def fields(self) -> dict[str, Any]:
+    def fields(self, num_generated: int | None = None) -> dict[str, Any]:
         """The protocol as written beside every number."""
-        return self.protocol.describe(len(self.real), self.datamodule.image_size)  # type: ignore[arg-type]
+        return self.protocol.describe(
+            num_generated or self.protocol.num_samples,
+            len(self.real),  # type: ignore[arg-type]
+            self.datamodule.image_size,
+        )
 
-    def score(self, generated: Dataset, device: Any = "cpu") -> dict[str, float]:
+    def score(self, generated: Dataset, device: Any = "cpu") -> dict[str, Any]:
+        """The metrics of ``generated``, with the protocol fields beside them."""
         started = time.monotonic()
         cache_name = self.protocol.real_cache_name(
-            self.dataset_name,
+            self.datamodule.cache_key,
             self.datamodule.image_size,
             len(self.real),  # type: ignore[arg-type]
         )
@@ -53,10 +52,13 @@ class Evaluator:
             cache_dir=self.cache_dir,
             device=device,
         )
-        results["eval_s"] = round(time.monotonic() - started, 3)
-        return results
+        return {
+            **self.fields(len(generated)),  # type: ignore[arg-type]
+            **results,
+            "eval_s": round(time.monotonic() - started, 3),
+        }
 
-    def score_model(self, model: GenerativeModule) -> dict[str, float]:
+    def score_model(self, model: GenerativeModule) -> dict[str, Any]:
         """Samples protocol.num_samples images from the protocol's seed, then scores them."""
         images = model.sample(self.protocol.num_samples, seed=self.protocol.seed)
         return self.score(UInt8Tensor(to_uint8(images)), device=model.device)

@@ -65,19 +65,19 @@ class MetricProtocol:
             batch_size=metrics.batch_size,
         )
 
-    def real_cache_name(self, dataset: str, image_size: int, num_real: int) -> str:
+    def real_cache_name(self, dataset_key: str, image_size: int, num_real: int) -> str:
         """Names the cached real statistics by everything they depend on."""
         return (
-            f"genlab-{dataset}-{self.real_split}-n{num_real}-{image_size}px-"
+            f"genlab-{dataset_key}-{self.real_split}-n{num_real}-{image_size}px-"
             f"{self.extractor}-{self.weights_sha256[:16]}"
         )
 
-    def describe(self, num_real: int, image_size: int) -> dict[str, Any]:
+    def describe(self, num_generated: int, num_real: int, image_size: int) -> dict[str, Any]:
         """The protocol as flat summary.json / W&B fields."""
         return {
             "metric_extractor": self.extractor,
             "metric_weights_sha256": self.weights_sha256,
-            "metric_num_generated": self.num_samples,
+            "metric_num_generated": num_generated,
             "metric_num_real": num_real,
             "metric_real_split": self.real_split,
             "metric_image_size": image_size,
