@@ -35,6 +35,15 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def metric_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real-data statistics go to a session folder, not the checkout's cache/ (the CLI tests'
+    subprocesses inherit the variable)."""
+    cache = tmp_path_factory.mktemp("genlab_cache")
+    os.environ["GENLAB_CACHE_DIR"] = str(cache)
+    return cache
+
+
 @pytest.fixture(scope="session")
 def fashion_mnist_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data root that genlab fills from the Debian package's files (decompressed once)."""

@@ -267,6 +267,26 @@ def test_download_path_stops_at_the_network_with_a_clear_error(tmp_path: Path) -
     assert_no_good_run(run)
 
 
+def test_a_run_failing_mid_training_is_recorded_as_failed(tmp_path: Path) -> None:
+    """Undecodable images surface only when training reads them: the run dir then says
+    `failed`, and the one W&B run is closed with a failing exit code."""
+    folder = tmp_path / "broken_images"
+    folder.mkdir()
+    for i in range(10):
+        (folder / f"img{i}.png").write_bytes(b"not a png")
+    run = tmp_path / "run"
+    result = run_cli(
+        "train", "data=image_folder", f"data.path={folder}", "data.image_size=32",
+        "data.batch_size=4", "data.num_workers=0", "metrics=off", f"hydra.run.dir={run}", *FAST,
+    )  # fmt: skip
+    assert_user_error(result, "cannot decode image", "img")
+    summary = read_summary(run)
+    assert summary["status"] == "failed" and "cannot decode image" in summary["error"]
+    assert not (run / "checkpoints" / "last.ckpt").exists()
+    (wandb_run,) = (run / "wandb").glob("offline-run-*")
+    assert "got exitcode: 1" in (wandb_run / "logs" / "debug.log").read_text()
+
+
 def test_bad_image_size_is_rejected(tmp_path: Path) -> None:
     result = run_cli("train", "data.image_size=30", f"hydra.run.dir={tmp_path / 'run'}")
     assert_user_error(result, "data.image_size")

@@ -66,6 +66,7 @@ def test_trains_on_an_image_folder(
         "data.num_workers=0",
         "trainer.max_steps=20",
         "logger=none",
+        "metrics=off",  # the image-folder default, Inception, has no weights offline
         *SMALL_NETS[model],
     )
     summary = train(cfg)

@@ -35,7 +35,7 @@ DOMAIN_EXTRACTORS: dict[str, DomainExtractorSpec] = {
     "genlab-fashion-mnist-cnn": DomainExtractorSpec(
         dataset="fashion_mnist",
         weights_file="fashion_mnist_cnn.pt",
-        sha256="e93d295ac63d24794db0d4dc704461177c577b3e98bff4c2eda7754bbdbec4c1",
+        sha256="87a7a82c8a6ef1cdc73f02eb0b19ff7f1474f2ccdb1e92bffb55a6f4168699e2",
         mean=0.2860,
         std=0.3530,
     ),

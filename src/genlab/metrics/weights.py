@@ -49,8 +49,8 @@ def resolve_inception_weights(weights_path: str | None, timeout_s: float = 30.0)
             f"the Inception weights for FID/IS/KID ({cached.name}) are not on this machine and "
             f"downloading them failed ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}). "
             f"Fix: download {URL_INCEPTION_V3} on a machine with internet and put it at {cached}, "
-            "or pass metrics.weights_path=FILE. Offline alternative for Fashion-MNIST: "
-            "metrics.extractor=genlab-fashion-mnist-cnn"
+            "or pass metrics.weights_path=FILE. Offline alternatives: "
+            "metrics.extractor=genlab-fashion-mnist-cnn (Fashion-MNIST), or metrics=off"
         ) from exc
     finally:
         socket.setdefaulttimeout(previous_timeout)
