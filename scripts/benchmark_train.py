@@ -43,7 +43,7 @@ def measure(model: str, batches: int, warmup: int, workdir: Path) -> dict[str, f
         cfg = compose(
             "train",
             overrides=[f"model={model}", "logger=none", "metrics=off", "trainer.max_steps=1000000",
-                       "trainer.enable_progress_bar=false", "~callbacks.progress_bar"],
+                       "+trainer.enable_progress_bar=false", "~callbacks.progress_bar"],
             return_hydra_config=True,
         )  # fmt: skip
     HydraConfig.instance().set_config(cfg)
