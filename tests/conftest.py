@@ -23,6 +23,8 @@ from genlab.paths import config_dir
 
 REPO = Path(__file__).resolve().parents[1]
 FASHION_MNIST_MIRROR = Path("/usr/share/datasets/fashion-mnist")
+# The metric keys summary.json and evaluate.py report (the contract's names).
+REPORTED_METRICS = {"fid", "is_mean", "is_std", "kid_mean", "kid_std", "precision", "recall"}
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

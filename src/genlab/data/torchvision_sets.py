@@ -10,7 +10,7 @@ import gzip
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.error import URLError
 
@@ -32,6 +32,18 @@ def _one_line(exc: BaseException, limit: int = 200) -> str:
     """torchvision's download errors span lines (one per mirror tried); keep the gist."""
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def download_or_explain(
+    allowed: bool, missing_message: Callable[[str], str], fetch: Callable[[], object]
+) -> None:
+    """Runs torchvision's download; when it is off or fails, the error says what to put where."""
+    if not allowed:
+        raise DataNotFoundError(missing_message("downloads are off (data.download=false)"))
+    try:
+        fetch()
+    except _NETWORK_ERRORS as exc:
+        raise DataNotFoundError(missing_message(f"the download failed ({_one_line(exc)})")) from exc
 
 
 def resize_uint8(images: Tensor, size: int) -> Tensor:
@@ -89,17 +101,11 @@ class _IDXDataModule(ImageDataModule):
                 for name in self.files:
                     _gunzip(mirror / f"{name}.gz", self.raw_dir / name)
                 return
-        if not self.download:
-            raise DataNotFoundError(
-                self._missing_message("downloads are off (data.download=false)")
-            )
-        try:
-            self.dataset_cls(str(self.root), train=True, download=True)
-            self.dataset_cls(str(self.root), train=False, download=True)
-        except _NETWORK_ERRORS as exc:
-            raise DataNotFoundError(
-                self._missing_message(f"the download failed ({_one_line(exc)})")
-            ) from exc
+        download_or_explain(self.download, self._missing_message, self._fetch)
+
+    def _fetch(self) -> None:
+        self.dataset_cls(str(self.root), train=True, download=True)
+        self.dataset_cls(str(self.root), train=False, download=True)
 
     def _missing_message(self, reason: str) -> str:
         searched = ", ".join(str(p) for p in [self.raw_dir, *self.mirrors])
@@ -159,17 +165,12 @@ class CIFAR10DataModule(ImageDataModule):
     def prepare_data(self) -> None:
         if self._on_disk():
             return
-        if not self.download:
-            raise DataNotFoundError(
-                self._missing_message("downloads are off (data.download=false)")
-            )
-        try:
-            # With the archive already in data.root, torchvision verifies and extracts it offline.
-            datasets.CIFAR10(str(self.root), train=True, download=True)
-        except _NETWORK_ERRORS as exc:
-            raise DataNotFoundError(
-                self._missing_message(f"the download failed ({_one_line(exc)})")
-            ) from exc
+        # With the archive already in data.root, torchvision verifies and extracts it offline.
+        download_or_explain(
+            self.download,
+            self._missing_message,
+            lambda: datasets.CIFAR10(str(self.root), train=True, download=True),
+        )
 
     def _missing_message(self, reason: str) -> str:
         return (
