@@ -76,10 +76,6 @@ class GenerativeModule(pl.LightningModule):
         low, high = self.value_range
         return ((x - low) / (high - low)).clamp(0.0, 1.0)
 
-    def from_unit_range(self, x: Tensor) -> Tensor:
-        low, high = self.value_range
-        return x * (high - low) + low
-
     @staticmethod
     def images_of(batch: Any) -> Tensor:
         """The image tensor of a batch that may also carry labels."""

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 SUMMARY_FILE = "summary.json"
-STATUSES = ("ok", "failed", "diverged")
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
