@@ -22,21 +22,32 @@ SMALL_NETS = {
 }
 
 
+@pytest.fixture
+def fmnist_config(
+    fashion_mnist_root: Path, train_config: Callable[..., DictConfig]
+) -> Callable[..., DictConfig]:
+    """A small, logger-free run of ``model`` on real Fashion-MNIST for ``steps`` steps."""
+
+    def make(model: str, steps: int, *overrides: str) -> DictConfig:
+        return train_config(
+            f"model={model}",
+            f"data.root={fashion_mnist_root}",
+            f"trainer.max_steps={steps}",
+            "logger=none",
+            *SMALL_NETS[model],
+            *overrides,
+        )
+
+    return make
+
+
 def _losses(summary: dict) -> dict[str, float]:
     return {k: v for k, v in summary.items() if k.startswith(("train/", "val/"))}
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_trains_on_fashion_mnist(
-    model: str, fashion_mnist_root: Path, train_config: Callable[..., DictConfig]
-) -> None:
-    cfg = train_config(
-        f"model={model}",
-        f"data.root={fashion_mnist_root}",
-        "trainer.max_steps=24",
-        "logger=none",
-        *SMALL_NETS[model],
-    )
+def test_trains_on_fashion_mnist(model: str, fmnist_config: Callable[..., DictConfig]) -> None:
+    cfg = fmnist_config(model, 24)
     summary = train(cfg)
     assert summary["status"] == "ok"
     assert summary["global_step"] == 24
@@ -77,15 +88,9 @@ def test_trains_on_an_image_folder(
 
 
 def test_wgan_gp_takes_five_critic_steps_per_generator_step(
-    fashion_mnist_root: Path, train_config: Callable[..., DictConfig]
+    fmnist_config: Callable[..., DictConfig],
 ) -> None:
-    cfg = train_config(
-        "model=wgan_gp",
-        f"data.root={fashion_mnist_root}",
-        "trainer.max_steps=12",
-        "logger=none",
-        *SMALL_NETS["wgan_gp"],
-    )
+    cfg = fmnist_config("wgan_gp", 12)
     summary = train(cfg)
     # 10 batches: 10 critic steps + 2 generator steps = 12 optimizer steps.
     assert summary["generator_steps"] == 2
@@ -94,15 +99,9 @@ def test_wgan_gp_takes_five_critic_steps_per_generator_step(
 
 @pytest.mark.parametrize("model", MODELS)
 def test_checkpoint_reloads_and_samples_identically(
-    model: str, fashion_mnist_root: Path, train_config: Callable[..., DictConfig]
+    model: str, fmnist_config: Callable[..., DictConfig]
 ) -> None:
-    cfg = train_config(
-        f"model={model}",
-        f"data.root={fashion_mnist_root}",
-        "trainer.max_steps=20",
-        "logger=none",
-        *SMALL_NETS[model],
-    )
+    cfg = fmnist_config(model, 20)
     train(cfg)
     reloaded, run_cfg = load_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")
     again, _ = load_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")
@@ -121,20 +120,12 @@ def test_checkpoint_reloads_and_samples_identically(
 
 
 def test_resume_from_checkpoint_continues_counting(
-    fashion_mnist_root: Path, train_config: Callable[..., DictConfig], tmp_path: Path
+    fmnist_config: Callable[..., DictConfig],
 ) -> None:
-    cfg = train_config(
-        f"data.root={fashion_mnist_root}", "trainer.max_steps=10", "logger=none", *SMALL_NETS["gan"]
-    )
+    cfg = fmnist_config("gan", 10)
     first = train(cfg)
     last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
-    resumed_cfg = train_config(
-        f"data.root={fashion_mnist_root}",
-        "trainer.max_steps=20",
-        "logger=none",
-        f"ckpt_path={last}",
-        *SMALL_NETS["gan"],
-    )
+    resumed_cfg = fmnist_config("gan", 20, f"ckpt_path={last}")
     resumed = train(resumed_cfg)
     assert resumed["global_step"] == 20
     assert resumed["images_seen"] == 2 * first["images_seen"]
