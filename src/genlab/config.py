@@ -7,6 +7,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig
 
+from genlab.distributed.strategy import check_strategy_fits_model
 from genlab.errors import ConfigError
 
 
@@ -37,6 +38,7 @@ def check_train_config(cfg: DictConfig) -> None:
     for path, value in _find_keys(cfg.model, "lr", "model"):
         if not isinstance(value, int | float) or value <= 0:
             raise ConfigError(f"{path} must be a positive learning rate, got {value!r}")
+    check_strategy_fits_model(trainer.get("strategy"), cfg.model._target_)
 
 
 def _find_keys(node: Any, key: str, prefix: str) -> Iterator[tuple[str, Any]]:

@@ -2,6 +2,7 @@
 
 from genlab.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from genlab.callbacks.fidelity import FidelityMetrics
+from genlab.callbacks.replicas import ReplicasInSync
 from genlab.callbacks.sample_grid import SampleGrid
 
-__all__ = ["ConfigInCheckpoint", "FidelityMetrics", "SampleGrid"]
+__all__ = ["ConfigInCheckpoint", "FidelityMetrics", "ReplicasInSync", "SampleGrid"]

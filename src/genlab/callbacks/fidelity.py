@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
 
 from genlab.callbacks.periodic import EveryNSteps
 from genlab.metrics.evaluator import Evaluator
@@ -35,5 +36,29 @@ class FidelityMetrics(EveryNSteps):
             logged["metrics/optimizer_step"] = trainer.global_step
             for logger in trainer.loggers:
                 logger.log_metrics(logged)
+            # In callback_metrics, checkpoints can monitor the scores, and Lightning hands
+            # them back to the main process when rank zero was spawned (ddp_spawn).
+            trainer.callback_metrics.update(
+                {
+                    f"{self._prefix}{key}": torch.tensor(float(value), dtype=torch.float64)
+                    for key, value in self.results.items()
+                    if key not in self.evaluator.fields()
+                }
+            )
             log.info("Metrics at step %d (%s): %s", trainer.global_step, extractor, self.results)
         trainer.strategy.barrier("genlab-metrics")
+
+    @property
+    def _prefix(self) -> str:
+        return f"metrics/{self.evaluator.protocol.extractor}/"
+
+    def final_results(self, callback_metrics: dict[str, Any]) -> dict[str, Any]:
+        """The latest scores: this process's, or those a spawned rank zero handed back."""
+        if self.results:
+            return self.results
+        scores = {
+            key.removeprefix(self._prefix): float(value)
+            for key, value in callback_metrics.items()
+            if key.startswith(self._prefix)
+        }
+        return {**self.evaluator.fields(), **scores} if scores else {}

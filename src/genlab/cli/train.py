@@ -19,6 +19,7 @@ from genlab import __version__
 from genlab.callbacks import ConfigInCheckpoint, FidelityMetrics
 from genlab.cli.app import hydra_app
 from genlab.config import check_train_config
+from genlab.distributed import check_launch_is_safe
 from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.protocol import MetricProtocol
 from genlab.paths import git_sha
@@ -70,6 +71,7 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     if metrics is not None:
         callbacks.append(metrics)
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    check_launch_is_safe(trainer)
     protocol = metrics.evaluator.fields() if metrics is not None else {}
     for logger in loggers:
         logger.log_hyperparams({**resolved, "metric_protocol": protocol})
@@ -88,7 +90,7 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     finally:
         summary = _summary(cfg, trainer, model, status, error, time.monotonic() - started)
         if metrics is not None:
-            summary.update(metrics.results)
+            summary.update(metrics.final_results(trainer.callback_metrics))
         if trainer.is_global_zero:
             summary.update(wandb_run_info(loggers))
             write_json_atomic(run_dir / SUMMARY_FILE, summary)
@@ -139,7 +141,11 @@ def _summary(
     if error is not None:
         summary["error"] = error
     for key, value in trainer.callback_metrics.items():
-        if "/" in key:  # logged metrics ("train/g_loss"); bare keys are progress-bar copies
+        if key.startswith("progress/"):  # the training process's counts (also when spawned)
+            summary[key.removeprefix("progress/")] = int(value)
+        elif "/" in key and not key.startswith("metrics/"):
+            # logged values ("train/g_loss"); bare keys are progress-bar copies, and the
+            # scores are reported under the contract's names
             summary[key] = finite_or_none(float(value))
     return summary
 

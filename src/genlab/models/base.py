@@ -86,6 +86,17 @@ class GenerativeModule(pl.LightningModule):
         world_size = self.trainer.world_size if self._trainer is not None else 1
         self.images_seen += batch_size * world_size
 
+    def progress(self) -> dict[str, int]:
+        """Training progress as summary.json reports it."""
+        return {"global_step": self.trainer.global_step, "images_seen": self.images_seen}
+
+    def on_train_end(self) -> None:
+        # Lightning hands callback_metrics back to the main process when rank zero was
+        # spawned (ddp_spawn); the progress summary.json reports travels with them.
+        self.trainer.callback_metrics.update(
+            {f"progress/{key}": torch.tensor(value) for key, value in self.progress().items()}
+        )
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["images_seen"] = self.images_seen
 

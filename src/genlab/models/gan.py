@@ -22,6 +22,11 @@ OptimizerFactory = Callable[..., Optimizer]
 
 
 class GAN(GenerativeModule):
+    # Each backward pass updates one network and leaves the other's parameters without
+    # gradients, so DDP must look for unused parameters (genlab.distributed.ddp_strategy).
+    # static_graph cannot replace it: the set of used parameters alternates between passes.
+    ddp_find_unused_parameters = True
+
     def __init__(
         self,
         generator: nn.Module,
@@ -106,6 +111,9 @@ class GAN(GenerativeModule):
             self.manual_backward(g_loss)
             opt_g.step()
         return g_loss.detach()
+
+    def progress(self) -> dict[str, int]:
+        return {**super().progress(), "generator_steps": self.generator_steps}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)
