@@ -299,3 +299,17 @@ def assert_no_good_run(run: Path) -> None:
     assert not (run / "checkpoints").exists()
     summary = run / "summary.json"
     assert not summary.exists() or json.loads(summary.read_text())["status"] != "ok"
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [("trainer.precision=8-bit", "Precision '8-bit' is invalid"), ("trainer=gpu", "gpu")],
+)
+def test_trainer_argument_errors_are_user_errors(
+    override: str, fragment: str, tmp_path: Path
+) -> None:
+    """Lightning's own checks of Trainer arguments, reported as one genlab error line."""
+    run = tmp_path / "run"
+    result = run_cli("train", override, "metrics=off", f"hydra.run.dir={run}")
+    assert_user_error(result, "trainer:", fragment)
+    assert_no_good_run(run)

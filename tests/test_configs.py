@@ -57,7 +57,7 @@ def test_experiments_compose(experiment: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("logger", options("logger"))
-@pytest.mark.parametrize("trainer", ["cpu"])
+@pytest.mark.parametrize("trainer", ["cpu", "ddp_cpu", "ddp_cpu_spawn"])
 def test_loggers_trainers_callbacks_instantiate(logger: str, trainer: str, tmp_path: Path) -> None:
     cfg = compose_train([f"logger={logger}", f"trainer={trainer}"], tmp_path)
     loggers = instantiate_group(cfg.get("logger"))
@@ -68,10 +68,37 @@ def test_loggers_trainers_callbacks_instantiate(logger: str, trainer: str, tmp_p
     assert trainer_obj.max_steps == cfg.trainer.max_steps
 
 
-def test_gpu_trainer_composes(tmp_path: Path) -> None:
-    # Instantiating needs a GPU; here the composition and its values are what we can check.
+def test_gpu_trainers_compose(tmp_path: Path) -> None:
+    # Instantiating needs GPUs; here the composition and its values are what we can check.
     cfg = compose_train(["trainer=gpu"], tmp_path)
     assert cfg.trainer.accelerator == "gpu" and cfg.trainer.devices == 1
+    for name, start_method in (("ddp", "popen"), ("ddp_spawn", "spawn")):
+        cfg = compose_train([f"trainer={name}", "trainer.num_nodes=4"], tmp_path)
+        assert (cfg.trainer.accelerator, cfg.trainer.devices, cfg.trainer.num_nodes) == (
+            "gpu",
+            -1,
+            4,
+        )
+        assert cfg.trainer.strategy.start_method == start_method
+
+
+@pytest.mark.parametrize(
+    ("model", "find_unused"), [("gan", True), ("wgan_gp", True), ("vae", False)]
+)
+def test_ddp_strategy_handles_unused_parameters_only_where_needed(
+    model: str, find_unused: bool, tmp_path: Path
+) -> None:
+    """GANs leave one network without gradients in each backward pass; the VAE does not, and
+    skips the per-pass search DDP would otherwise make. An explicit value wins."""
+    cfg = compose_train([f"model={model}", "trainer=ddp_cpu"], tmp_path)
+    strategy = instantiate(cfg.trainer.strategy)
+    assert strategy._ddp_kwargs["find_unused_parameters"] is find_unused
+    assert strategy._ddp_kwargs["gradient_as_bucket_view"] is True
+    forced = compose_train(
+        [f"model={model}", "trainer=ddp_cpu", "trainer.strategy.find_unused_parameters=true"],
+        tmp_path,
+    )
+    assert instantiate(forced.trainer.strategy)._ddp_kwargs["find_unused_parameters"] is True
 
 
 def test_contract_overrides_apply(tmp_path: Path) -> None:

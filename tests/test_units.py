@@ -114,3 +114,16 @@ def test_interpolation_starts_and_ends_at_the_endpoints() -> None:
     path = interpolation_latents(start, end, steps=5).view(3, 5, 16)
     assert torch.allclose(path[:, 0], start, atol=1e-5)
     assert torch.allclose(path[:, -1], end, atol=1e-5)
+
+
+def test_gradient_penalty_is_computed_in_float32_under_autocast() -> None:
+    """Mixed precision must not lower the penalty's inner gradient to bfloat16."""
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8 * 8, 1))
+    real, fake = torch.randn(4, 3, 8, 8), torch.randn(4, 3, 8, 8)
+    torch.manual_seed(0)
+    exact = gradient_penalty(critic, real, fake)
+    torch.manual_seed(0)
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        mixed = gradient_penalty(critic, real, fake)
+    assert mixed.dtype == torch.float32
+    assert torch.equal(mixed, exact)

@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from genlab import __version__
 from genlab.callbacks import ConfigInCheckpoint, FidelityMetrics
 from genlab.cli.app import hydra_app
 from genlab.config import check_train_config
 from genlab.distributed import check_launch_is_safe
+from genlab.errors import ConfigError
 from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.protocol import MetricProtocol
 from genlab.paths import git_sha
@@ -58,6 +61,8 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
 
     datamodule: pl.LightningDataModule = instantiate(cfg.data)
     model: pl.LightningModule = instantiate(cfg.model)
+    if cfg.get("compile") and cfg.compile.enabled:
+        model.compile_networks(backend=cfg.compile.backend, mode=cfg.compile.mode)
     # Missing data or extractor weights fail here, before a W&B run or a checkpoint exists.
     datamodule.prepare_data()
     metrics = _metrics_callback(cfg, datamodule)
@@ -70,7 +75,7 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     ]
     if metrics is not None:
         callbacks.append(metrics)
-    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    trainer = _build_trainer(cfg.trainer, callbacks, loggers)
     check_launch_is_safe(trainer)
     protocol = metrics.evaluator.fields() if metrics is not None else {}
     for logger in loggers:
@@ -99,6 +104,19 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     if trainer.is_global_zero:
         _report(run_dir, summary)
     return summary
+
+
+def _build_trainer(
+    trainer_cfg: DictConfig, callbacks: list[pl.Callback], loggers: list[Any]
+) -> pl.Trainer:
+    """Lightning's Trainer; its own argument checks become user errors with its message."""
+    try:
+        return instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False)
+    except InstantiationException as exc:
+        cause = exc.__cause__
+        if isinstance(cause, MisconfigurationException | ValueError | ModuleNotFoundError):
+            raise ConfigError(f"trainer: {cause}") from exc
+        raise
 
 
 def _metrics_callback(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from genlab.errors import ConfigError
 
@@ -85,6 +85,15 @@ class GenerativeModule(pl.LightningModule):
         """Real images consumed so far, over all processes."""
         world_size = self.trainer.world_size if self._trainer is not None else 1
         self.images_seen += batch_size * world_size
+
+    def compilable_networks(self) -> list[nn.Module]:
+        """The networks ``compile_networks`` compiles: every child with parameters."""
+        return [child for child in self.children() if next(child.parameters(), None) is not None]
+
+    def compile_networks(self, **options: Any) -> None:
+        """``torch.compile`` each network in place, so checkpoints keep their keys."""
+        for network in self.compilable_networks():
+            network.compile(**options)
 
     def progress(self) -> dict[str, int]:
         """Training progress as summary.json reports it."""

@@ -135,6 +135,11 @@ class WGANGP(GAN):
             raise ConfigError(f"model.gp_weight must be non-negative, got {gp_weight}")
         self.gp_weight = gp_weight
 
+    def compilable_networks(self) -> list[nn.Module]:
+        # The gradient penalty differentiates the critic twice, which compiled graphs
+        # (AOTAutograd) do not support: only the generator is compiled.
+        return [self.generator]
+
     def discriminator_regularizer(
         self, real: Tensor, fake: Tensor, real_scores: Tensor, fake_scores: Tensor
     ) -> tuple[Tensor, dict[str, Tensor]]:
