@@ -64,7 +64,7 @@ class VAE(GenerativeModule):
         x = self.images_of(batch)
         terms = self._terms(x)
         self.count_images(x.size(0))
-        self.log_dict({f"train/{k}": v.detach() for k, v in terms.items()})
+        self.log_dict({f"train/{k}": v.detach() for k, v in terms.items()}, sync_dist=True)
         self.log("loss", terms["loss"].detach(), prog_bar=True, logger=False)
         return terms["loss"]
 
