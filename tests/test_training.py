@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig
 
@@ -148,3 +149,39 @@ def test_bf16_mixed_precision_trains(fmnist_config: Callable[..., DictConfig]) -
     summary = train(fmnist_config("wgan_gp", 6, "trainer.precision=bf16-mixed"))
     assert summary["status"] == "ok"
     assert all(math.isfinite(v) for v in _losses(summary).values())
+
+
+class _GeneratorSnapshots(pl.Callback):
+    """The generator's parameters after every batch (one generator step each with n_disc=1)."""
+
+    def __init__(self) -> None:
+        self.states: list[dict[str, torch.Tensor]] = []
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *_) -> None:
+        self.states.append(
+            {k: v.detach().clone() for k, v in pl_module.generator.named_parameters()}
+        )
+
+
+def test_generator_ema_is_the_moving_average_and_makes_the_samples(
+    fmnist_config: Callable[..., DictConfig],
+) -> None:
+    decay = 0.5
+    cfg = fmnist_config("gan", 10, f"model.ema_decay={decay}")  # last.ckpt at step 10
+    snapshots = _GeneratorSnapshots()
+    train(cfg, extra_callbacks=[snapshots])
+    assert len(snapshots.states) == 5
+    expected = snapshots.states[0]  # the first update copies the generator
+    for state in snapshots.states[1:]:
+        expected = {k: decay * expected[k] + (1 - decay) * state[k] for k in state}
+    model, _ = load_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")
+    ema = dict(model.generator_ema.module.named_parameters())
+    for name, value in expected.items():
+        torch.testing.assert_close(ema[name], value, rtol=1e-5, atol=1e-6)
+        assert not torch.equal(ema[name], dict(model.generator.named_parameters())[name])
+    # Samples (grids, metrics, scripts/sample.py) come from the EMA generator.
+    z = model.sample_latent(4, torch.Generator().manual_seed(0))
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model.generate(z), model.to_unit_range(model.generator_ema.module(z)))
+        assert not torch.equal(model.generate(z), model.to_unit_range(model.generator(z)))

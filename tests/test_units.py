@@ -127,3 +127,16 @@ def test_gradient_penalty_is_computed_in_float32_under_autocast() -> None:
         mixed = gradient_penalty(critic, real, fake)
     assert mixed.dtype == torch.float32
     assert torch.equal(mixed, exact)
+
+
+@pytest.mark.parametrize("decay", [0.0, 1.0, -0.5])
+def test_ema_decay_outside_the_open_unit_interval_is_rejected(decay: float) -> None:
+    from genlab.models import GAN
+
+    with pytest.raises(ConfigError, match="model.ema_decay"):
+        GAN(
+            DCGANGenerator(latent_dim=8, image_size=28, channels=1, width=8),
+            DCGANDiscriminator(image_size=28, channels=1, width=8),
+            NonSaturatingLoss(), torch.optim.Adam, torch.optim.Adam, latent_dim=8,
+            ema_decay=decay,
+        )  # fmt: skip

@@ -12,6 +12,7 @@ from typing import Any
 
 from torch import Tensor, nn
 from torch.optim import Optimizer
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from genlab.errors import ConfigError
 from genlab.losses.adversarial import AdversarialLoss, wasserstein_estimate
@@ -19,6 +20,14 @@ from genlab.losses.gradient_penalty import gradient_penalty
 from genlab.models.base import GenerativeModule
 
 OptimizerFactory = Callable[..., Optimizer]
+
+
+def generator_ema(generator: nn.Module, decay: float) -> AveragedModel:
+    """An exponential moving average of the generator's parameters and batch-norm statistics,
+    updated after every generator step; frozen, so neither optimizers nor DDP touch it."""
+    ema = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    ema.requires_grad_(False)
+    return ema
 
 
 class GAN(GenerativeModule):
@@ -39,10 +48,16 @@ class GAN(GenerativeModule):
         value_range: Sequence[float] = (-1.0, 1.0),
         num_fixed_samples: int = 64,
         fixed_noise_seed: int = 0,
+        ema_decay: float | None = None,
     ) -> None:
         super().__init__(latent_dim, value_range, num_fixed_samples, fixed_noise_seed)
         if n_disc < 1:
             raise ConfigError(f"model.n_disc must be at least 1, got {n_disc}")
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ConfigError(
+                f"model.ema_decay must be in (0, 1) or null (no EMA), got {ema_decay}; "
+                "e.g. model.ema_decay=0.999"
+            )
         self.automatic_optimization = False
         self.generator = generator
         self.discriminator = discriminator
@@ -52,9 +67,17 @@ class GAN(GenerativeModule):
         self.n_disc = n_disc
         self.disc_steps = 0
         self.generator_steps = 0
+        self.generator_ema = None if ema_decay is None else generator_ema(generator, ema_decay)
+
+    def sampling_generator(self) -> nn.Module:
+        """The network that makes the reported images: the EMA generator when there is one."""
+        return self.generator if self.generator_ema is None else self.generator_ema.module
 
     def decode(self, z: Tensor) -> Tensor:
-        return self.to_unit_range(self.generator(z))
+        return self.to_unit_range(self.sampling_generator()(z))
+
+    def compilable_networks(self) -> list[nn.Module]:
+        return [self.generator, self.discriminator]
 
     def configure_optimizers(self) -> list[Optimizer]:
         return [
@@ -111,6 +134,8 @@ class GAN(GenerativeModule):
             opt_g.zero_grad(set_to_none=True)
             self.manual_backward(g_loss)
             opt_g.step()
+        if self.generator_ema is not None:
+            self.generator_ema.update_parameters(self.generator)
         return g_loss.detach()
 
     def progress(self) -> dict[str, int]:
