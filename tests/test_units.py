@@ -133,7 +133,7 @@ def test_gradient_penalty_is_computed_in_float32_under_autocast() -> None:
 def test_ema_decay_outside_the_open_unit_interval_is_rejected(decay: float) -> None:
     from genlab.models import GAN
 
-    with pytest.raises(ConfigError, match="model.ema_decay"):
+    with pytest.raises(ConfigError, match=r"model\.ema_decay"):
         GAN(
             DCGANGenerator(latent_dim=8, image_size=28, channels=1, width=8),
             DCGANDiscriminator(image_size=28, channels=1, width=8),
