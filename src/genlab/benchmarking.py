@@ -1,0 +1,83 @@
+"""What genlab's benchmark scripts share: a composed run config and batch timing callbacks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+from genlab.paths import config_dir
+
+# Training only: no logger, no metrics, no progress bar.
+QUIET = [
+    "logger=none",
+    "metrics=off",
+    "trainer.max_steps=1000000",
+    "+trainer.enable_progress_bar=false",
+    "~callbacks.progress_bar",
+]
+
+
+def benchmark_config(overrides: Sequence[str], output_dir: Path) -> DictConfig:
+    """The config `genlab-train` would run with these overrides, writing to output_dir."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
+        cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(output_dir)
+        del cfg["hydra"]
+    return cfg
+
+
+class BatchClock(pl.Callback):
+    """Times the batches after a warm-up; reports through callback_metrics, which Lightning
+    also hands back from a spawned rank zero, so the rates reach the run's summary."""
+
+    def __init__(self, warmup: int) -> None:
+        self.warmup = warmup
+        self.times: list[float] = []
+        self.steps: list[int] = []
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *_) -> None:
+        self.times.append(time.perf_counter())
+        self.steps.append(trainer.global_step)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        batches = len(self.times) - self.warmup
+        elapsed = self.times[-1] - self.times[self.warmup - 1]
+        steps = self.steps[-1] - self.steps[self.warmup - 1]
+        images = batches * trainer.datamodule.batch_size * trainer.world_size
+        trainer.callback_metrics.update(
+            {
+                "benchmark/batches_per_s": torch.tensor(batches / elapsed),
+                "benchmark/optimizer_steps_per_s": torch.tensor(steps / elapsed),
+                "benchmark/images_per_s": torch.tensor(images / elapsed),
+            }
+        )
+
+
+class StopAfter(pl.Callback):
+    """Stops training after a number of batches, whatever a batch's optimizer-step count is."""
+
+    def __init__(self, batches: int) -> None:
+        self.batches, self.seen = batches, 0
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *_) -> None:
+        self.seen += 1
+        if self.seen >= self.batches:
+            trainer.should_stop = True
+
+
+def rates(summary: dict) -> dict[str, float]:
+    """The BatchClock's rates from a run's summary."""
+    return {
+        k.removeprefix("benchmark/"): v for k, v in summary.items() if k.startswith("benchmark/")
+    }
