@@ -13,8 +13,7 @@ from typing import Any
 import pytorch_lightning as pl
 
 from genlab.callbacks.fidelity import FidelityMetrics
-
-HISTORY_FILE = "metrics_history.jsonl"
+from genlab.tracking.history import HISTORY_FILE
 
 
 class MetricsHistory(pl.Callback):

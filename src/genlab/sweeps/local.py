@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,7 @@ class LocalSweep:
         trial.set_user_attr("command", command)
         trial.set_user_attr("started", _now())
         trial.set_user_attr("status", "running")
+        self._write_table(trial.study)
         log.info("Trial %d: %s", trial.number, " ".join(command[2:]))
         outcome = run_trial(command, run_dir, self.cwd)
         trial.set_user_attr("ended", _now())
@@ -161,7 +163,7 @@ class LocalSweep:
         return float(value)
 
     def _write_table(self, study: optuna.Study) -> None:
-        write_tables(self.sweep_dir, trial_rows(study, self.definition))
+        write_tables(self.sweep_dir, self.definition, trial_rows(study, self.definition))
 
 
 def _done(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -175,14 +177,15 @@ def _done(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 def _requeue_interrupted(study: optuna.Study, storage: optuna.storages.BaseStorage) -> None:
     """Trials left RUNNING by a killed sweep are marked failed (`interrupted`) and queued again
-    with the same parameters, as Optuna's RetryFailedTrialCallback does for stale trials: one
-    sweep dir is run by one sweep process at a time, so every RUNNING trial is stale."""
+    by Optuna's RetryFailedTrialCallback, as Optuna does for trials whose heartbeat stopped:
+    one sweep dir is run by one sweep process at a time, so every RUNNING trial is stale."""
+    with warnings.catch_warnings():  # experimental since Optuna 2.8, stable in use
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = optuna.storages.RetryFailedTrialCallback()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         storage.set_trial_user_attr(trial._trial_id, "status", "interrupted")
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        study.enqueue_trial(
-            trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False
-        )
+        retry(study, storage.get_trial(trial._trial_id))
         log.info("Trial %d was interrupted: queued again", trial.number)
 
 

@@ -46,9 +46,24 @@ def swept_parameters(definition: SweepDefinition) -> list[str]:
     return [name for name, spec in definition.parameters.items() if "value" not in spec]
 
 
-def write_tables(sweep_dir: Path, rows: list[dict[str, Any]]) -> None:
+def columns(definition: SweepDefinition) -> list[str]:
+    return [
+        "trial",
+        "status",
+        definition.metric_name,
+        *swept_parameters(definition),
+        "exit_code",
+        "wall_s",
+        "started",
+        "ended",
+        "run_dir",
+        "error",
+    ]
+
+
+def write_tables(sweep_dir: Path, definition: SweepDefinition, rows: list[dict[str, Any]]) -> None:
     """Rewrites both files (atomically; trials end in parallel worker threads)."""
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=columns(definition))
     with _LOCK:
         _replace(sweep_dir / TRIALS_CSV, frame.to_csv(index=False))
         _replace(sweep_dir / TRIALS_MD, _markdown(frame.drop(columns=["started", "ended"])))

@@ -32,13 +32,17 @@ def api_key_configured() -> bool:
     return bool(os.environ.get("WANDB_API_KEY") or read_netrc_auth(host=base_url()))
 
 
-def check_server(timeout_s: float) -> None:
+_SWEEP_LOCALLY = "run the same sweep without a server: backend=local"
+
+
+def check_server(
+    timeout_s: float, what: str = "backend=wandb", instead: str = _SWEEP_LOCALLY
+) -> None:
     """Fails fast, with the fix, when there is no login or the server cannot be reached
     (wandb itself would prompt for a key, or retry for minutes)."""
     if not api_key_configured():
         raise WandbUnavailableError(
-            "backend=wandb needs a W&B login (`wandb login` or WANDB_API_KEY); "
-            "run the same sweep without a server: backend=local"
+            f"{what} needs a W&B login (`wandb login` or WANDB_API_KEY); {instead}"
         )
     url = urlparse(base_url())
     port = url.port or (443 if url.scheme == "https" else 80)
@@ -46,8 +50,7 @@ def check_server(timeout_s: float) -> None:
         socket.create_connection((url.hostname, port), timeout=timeout_s).close()
     except OSError as exc:
         raise WandbUnavailableError(
-            f"cannot reach the W&B server {base_url()} ({exc}); "
-            "run the same sweep without a server: backend=local"
+            f"cannot reach the W&B server {base_url()} ({exc}); {instead}"
         ) from exc
 
 
