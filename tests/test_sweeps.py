@@ -348,7 +348,9 @@ def closed_port() -> int:
 
 
 def test_wandb_backend_without_a_login_suggests_local(tmp_path: Path) -> None:
-    result = run_cli("sweep", "backend=wandb", env=sweep_env(tmp_path))
+    result = run_cli(
+        "sweep", "backend=wandb", f"sweep_dir={tmp_path / 'sweep'}", env=sweep_env(tmp_path)
+    )
     assert_user_error(result, "wandb login", "backend=local")
 
 
@@ -359,6 +361,8 @@ def test_wandb_backend_without_a_server_suggests_local(tmp_path: Path) -> None:
         "NETRC": str(tmp_path / "no_netrc"),
     }
     started = time.monotonic()
-    result = run_cli("sweep", "backend=wandb", "wandb.timeout_s=2", env=env)
+    result = run_cli(
+        "sweep", "backend=wandb", "wandb.timeout_s=2", f"sweep_dir={tmp_path / 'sweep'}", env=env
+    )
     assert_user_error(result, "cannot reach the W&B server", "backend=local")
     assert time.monotonic() - started < 60

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,9 @@ def write_tables(sweep_dir: Path, definition: SweepDefinition, rows: list[dict[s
     frame = pd.DataFrame(rows, columns=columns(definition))
     with _LOCK:
         _replace(sweep_dir / TRIALS_CSV, frame.to_csv(index=False))
-        _replace(sweep_dir / TRIALS_MD, _markdown(frame.drop(columns=["started", "ended"])))
+        readable = frame.drop(columns=["started", "ended"])
+        readable["run_dir"] = [_relative(d, sweep_dir) for d in readable["run_dir"]]
+        _replace(sweep_dir / TRIALS_MD, _markdown(readable))
 
 
 def _markdown(frame: pd.DataFrame) -> str:
@@ -83,6 +86,10 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value).replace("|", "\\|")
+
+
+def _relative(run_dir: Any, sweep_dir: Path) -> Any:
+    return os.path.relpath(run_dir, sweep_dir) if isinstance(run_dir, str) else run_dir
 
 
 def _replace(path: Path, text: str) -> None:
