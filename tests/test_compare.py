@@ -103,8 +103,11 @@ def test_variant_statistics_match_scipy(runs: Path, tmp_path: Path) -> None:
             assert image.size[0] > 300
 
 
-def test_no_verdict_without_two_seeds(tmp_path: Path) -> None:
-    from genlab.compare.stats import welch
+def test_no_verdict_without_two_seeds_and_no_interval_width_without_spread() -> None:
+    from genlab.compare.stats import aggregate, welch
+
+    same = aggregate([0.0, 0.0, 0.0])
+    assert (same.mean, same.std, same.ci_low, same.ci_high) == (0.0, 0.0, 0.0, 0.0)
 
     verdict = welch("fid", "a", [1.0], "b", [2.0, 3.0])
     assert verdict.verdict.startswith("n/a") and np.isnan(verdict.p)

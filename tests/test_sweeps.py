@@ -65,6 +65,7 @@ def test_the_four_definitions_ship() -> None:
 def test_definition_validates_against_the_wandb_sweep_schema(name: str) -> None:
     definition = load_definition(name)
     assert schema_violations(definition.config) == []
+    assert schema_violations(definition.for_wandb(["seed=1"])) == []  # what the server gets
     assert definition.config["name"] == name
     assert definition.metric_name == "genlab/fid" and definition.minimize
     # Every swept key is a Hydra override of the training config.

@@ -37,6 +37,8 @@ def aggregate(values: list[float]) -> Aggregate:
     if n < 2:
         return Aggregate(n, mean, math.nan, math.nan, math.nan)
     std = float(x.std(ddof=1))
+    if std == 0:  # every seed gave the same value (scipy's interval is undefined at scale 0)
+        return Aggregate(n, mean, 0.0, mean, mean)
     low, high = stats.t.interval(CONFIDENCE, df=n - 1, loc=mean, scale=stats.sem(x))
     return Aggregate(n, mean, std, float(low), float(high))
 

@@ -50,6 +50,13 @@ class LocalSweep:
         if self.workers < 1:
             raise ConfigError(f"workers must be >= 1, got {self.workers}")
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        budget = self._budget()
+        # Every parameter drawn once in memory: a definition the engine cannot run fails
+        # before the sweep dir holds any state.
+        suggest(
+            optuna.create_study(sampler=make_sampler(self.definition, self.seed)).ask(),
+            self.definition,
+        )
         self.sweep_dir.mkdir(parents=True, exist_ok=True)
         study = self._study()
         if self.definition.config.get("early_terminate"):
@@ -57,7 +64,7 @@ class LocalSweep:
                 "early_terminate is not applied by the local engine: every trial runs its "
                 "full budget (W&B applies it with backend=wandb)"
             )
-        remaining = self._budget() - len(_done(study))
+        remaining = budget - len(_done(study))
         self._write_table(study)
         if remaining > 0:
             log.info(

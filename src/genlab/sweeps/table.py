@@ -23,7 +23,9 @@ def trial_rows(study: optuna.Study, definition: SweepDefinition) -> list[dict[st
         attrs = trial.user_attrs
         row: dict[str, Any] = {
             "trial": trial.number,
-            "status": attrs.get("status", trial.state.name.lower()),
+            "status": "queued"
+            if trial.state == optuna.trial.TrialState.WAITING
+            else attrs.get("status", trial.state.name.lower()),
             definition.metric_name: trial.value if trial.state.is_finished() else None,
         }
         params = attrs.get("params", trial.params)
