@@ -5,6 +5,7 @@ Under CI=true a missing prerequisite fails the test instead of skipping it.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -95,6 +96,21 @@ def train_config(tmp_path: Path) -> Callable[..., DictConfig]:
         return compose_train(["debug=fast", *overrides], tmp_path / "run")
 
     return make
+
+
+def execute_notebook(name: str, workdir: Path) -> str:
+    """Runs notebooks/<name> headless from workdir (its kernel sees this process's
+    environment); returns the cells' outputs as JSON text. Notebooks are committed with their
+    outputs stripped."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), (
+        "notebooks are committed with outputs stripped"
+    )
+    NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(workdir)}}).execute()
+    return json.dumps([c.get("outputs", []) for c in notebook.cells])
 
 
 def run_cli(

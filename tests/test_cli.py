@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from genlab.tracking.summary import read_summary
-from tests.conftest import REPO, REPORTED_METRICS, run_cli
+from tests.conftest import REPORTED_METRICS, execute_notebook, run_cli
 
 FAST = [
     "debug=fast",
@@ -162,16 +162,8 @@ def test_sample_script_writes_grid_and_interpolation(quickstart_run: Path, tmp_p
 
 
 def test_inspect_runs_notebook_executes(quickstart_run: Path, tmp_path: Path, monkeypatch) -> None:
-    import nbformat
-    from nbclient import NotebookClient
-
-    notebook = nbformat.read(REPO / "notebooks" / "inspect_runs.ipynb", as_version=4)
-    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), (
-        "notebooks are committed with outputs stripped"
-    )
     monkeypatch.setenv("GENLAB_RUNS", str(quickstart_run.parent))
-    NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    text = json.dumps([c.get("outputs", []) for c in notebook.cells])
+    text = execute_notebook("inspect_runs.ipynb", tmp_path)
     assert "1 runs under" in text and quickstart_run.name in text
     assert "genlab-fashion-mnist-cnn" in text and "image/png" in text
 

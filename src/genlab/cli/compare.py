@@ -1,0 +1,56 @@
+"""genlab-compare: a table, verdicts and plots across runs; seeds of one config form a variant."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from genlab.compare.report import compare_runs
+from genlab.compare.runs import find_run_dirs, load_run
+from genlab.compare.wandb_runs import load_wandb_runs
+from genlab.errors import GenlabError
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="compare.py",
+        description="Compare genlab runs: one row per variant (runs that differ only by seed) "
+        "with mean, std and 95%% confidence interval of each metric, pairwise Welch's t-tests, "
+        "plots of each metric over steps and at the end, sample grids side by side.",
+    )
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="run dirs, sweep dirs or folders of runs"
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="where comparison.md/.csv and the PNGs go"
+    )
+    parser.add_argument(
+        "--wandb-project",
+        metavar="ENTITY/PROJECT",
+        help="also the runs of this W&B project (online)",
+    )
+    parser.add_argument("--wandb-group", help="only the W&B runs of this group (a sweep's name)")
+    args = parser.parse_args(argv)
+    if not args.paths and not args.wandb_project:
+        parser.error("give run dirs or sweep dirs (PATH ...), or --wandb-project")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = parse_args(argv)
+    try:
+        runs = [load_run(run_dir) for run_dir in find_run_dirs(args.paths)]
+        if args.wandb_project:
+            runs += load_wandb_runs(args.wandb_project, args.wandb_group)
+        compare_runs(runs, args.out)
+    except GenlabError as exc:
+        print(f"genlab: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    print(args.out / "comparison.md")
+
+
+if __name__ == "__main__":
+    main()

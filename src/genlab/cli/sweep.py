@@ -1,0 +1,73 @@
+"""genlab-sweep: run a sweep definition on the W&B server or locally without one."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from genlab.cli.app import hydra_app
+from genlab.errors import ConfigError
+from genlab.sweeps.definition import SweepDefinition
+from genlab.sweeps.local import LocalSweep
+from genlab.sweeps.table import TRIALS_MD
+from genlab.sweeps.wandb_backend import api_key_configured, run_wandb_sweep
+
+log = logging.getLogger("genlab.sweep")
+BACKENDS = ("auto", "local", "wandb")
+
+
+def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
+    """Runs ``cfg.sweep`` with ``cfg.backend``; returns the local trial table (empty for W&B)."""
+    source = f"conf/sweep/{HydraConfig.get().runtime.choices.get('sweep')}.yaml"
+    definition = SweepDefinition.from_dict(OmegaConf.to_container(cfg.sweep, resolve=True), source)
+    backend = cfg.backend
+    overrides = tuple(str(item) for item in cfg.overrides)
+    if backend not in BACKENDS:
+        raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "auto":
+        backend = "wandb" if api_key_configured() else "local"
+        log.info("backend=auto: %s (%s W&B API key)", backend, "a" if backend == "wandb" else "no")
+    if backend == "wandb":
+        run_wandb_sweep(
+            definition,
+            count=cfg.count,
+            workers=cfg.workers,
+            project=cfg.wandb.project,
+            entity=cfg.wandb.entity,
+            timeout_s=cfg.wandb.timeout_s,
+            overrides=overrides,
+        )
+        return []
+    sweep_dir = Path(cfg.paths.output_dir)
+    rows = LocalSweep(
+        definition,
+        sweep_dir,
+        count=cfg.count,
+        workers=cfg.workers,
+        resume=cfg.resume,
+        seed=cfg.seed,
+        overrides=overrides,
+        cwd=Path.cwd(),
+    ).run()
+    statuses = [row["status"] for row in rows]
+    log.info(
+        "Sweep %s: %d trials (%s); table: %s",
+        definition.name,
+        len(rows),
+        ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses))),
+        sweep_dir / TRIALS_MD,
+    )
+    return rows
+
+
+@hydra_app("sweep")
+def main(cfg: DictConfig) -> list[dict[str, Any]]:
+    return sweep(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Run dirs as compare.py reads them: summary, resolved-config diff, metric history, sample grids."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from genlab.errors import ConfigError
+from genlab.tracking.history import read_history
+from genlab.tracking.summary import SUMMARY_FILE, read_summary
+
+
+@dataclass
+class Run:
+    dir: Path
+    summary: dict[str, Any]
+    config: dict[str, Any]  # flat: dotted keys -> values, as in .hydra/config.yaml
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def seed(self) -> Any:
+        return self.summary.get("seed", self.config.get("seed"))
+
+    @property
+    def ok(self) -> bool:
+        return self.summary.get("status") == "ok"
+
+    def last_grid(self) -> Path | None:
+        grids = sorted((self.dir / "samples").glob("samples_step*.png"))
+        return grids[-1] if grids else None
+
+
+def find_run_dirs(paths: Iterable[Path]) -> list[Path]:
+    """Run dirs (those with a summary.json) at or below each path: run dirs, sweep dirs,
+    multirun dirs, folders of runs."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise ConfigError(f"{path} does not exist: give run dirs or sweep dirs to compare")
+        if (path / SUMMARY_FILE).is_file():
+            found.append(path)
+            continue
+        below = sorted(p.parent for p in path.rglob(SUMMARY_FILE))
+        if not below:
+            raise ConfigError(f"no run dirs (summary.json) under {path}")
+        found += below
+    return list(dict.fromkeys(p.resolve() for p in found))
+
+
+def load_run(run_dir: Path) -> Run:
+    config_file = run_dir / ".hydra" / "config.yaml"
+    if not config_file.is_file():
+        raise ConfigError(f"{run_dir} has no .hydra/config.yaml: it is not a genlab run dir")
+    config = OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
+    return Run(run_dir, read_summary(run_dir), dict(_flatten(config)), read_history(run_dir))
+
+
+def _flatten(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            yield from _flatten(value, f"{prefix}{key}.")
+    else:
+        yield (
+            prefix[:-1],
+            json.dumps(node, sort_keys=True) if isinstance(node, list | dict) else node,
+        )

@@ -1,0 +1,32 @@
+"""Runs of a W&B project (online only): the same Run records compare() reads from run dirs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from genlab.compare.runs import Run, _flatten
+from genlab.sweeps.definition import SUMMARY_PREFIX
+from genlab.sweeps.wandb_backend import check_server
+
+_INSTEAD = "compare the local run dirs instead (scripts/compare.py RUN_OR_SWEEP_DIR ...)"
+
+
+def load_wandb_runs(project: str, group: str | None, timeout_s: float = 10.0) -> list[Run]:
+    """The runs of ``entity/project`` (one ``group`` when given) with genlab's summary keys."""
+    import wandb
+
+    check_server(timeout_s, what="--wandb-project", instead=_INSTEAD)
+    filters = {"group": group} if group else None
+    runs = []
+    for remote in wandb.Api(timeout=int(timeout_s)).runs(project, filters=filters):
+        summary = {
+            key.removeprefix(SUMMARY_PREFIX): value
+            for key, value in remote.summary.items()
+            if key.startswith(SUMMARY_PREFIX)
+        }
+        if summary:
+            config = dict(
+                _flatten({k: v for k, v in remote.config.items() if k != "metric_protocol"})
+            )
+            runs.append(Run(Path(remote.path[-1]), summary, config))
+    return runs

@@ -1,0 +1,200 @@
+"""backend=local: a sweep definition run by Optuna, with its state in the sweep dir.
+
+Optuna's RDB storage (SQLite, ``<sweep dir>/optuna.db``) holds every trial, so a killed
+sweep resumes where it stopped. Each trial is a training process of its own; a trial that
+fails is recorded (Optuna's FAIL state, genlab's status beside it) and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from genlab.errors import ConfigError
+from genlab.sweeps.definition import SweepDefinition
+from genlab.sweeps.search_space import grid_size, make_sampler, suggest
+from genlab.sweeps.table import trial_rows, write_tables
+from genlab.sweeps.trial import agent_command, run_trial
+
+log = logging.getLogger("genlab.sweep")
+STORAGE_FILE = "optuna.db"
+TRIALS_DIR = "trials"
+_DEFINITION_ATTR = "genlab_sweep_definition"
+
+
+class TrialFailed(Exception):
+    """A trial ended without a metric value (failed or diverged): Optuna records it as FAIL."""
+
+
+@dataclass
+class LocalSweep:
+    definition: SweepDefinition
+    sweep_dir: Path
+    count: int | None = None
+    workers: int = 1
+    resume: bool = False
+    seed: int = 0
+    overrides: tuple[str, ...] = ()
+    cwd: Path = Path(".")
+
+    def run(self) -> list[dict[str, Any]]:
+        """Runs the trials still to run; returns the rows of the sweep's trial table."""
+        if self.workers < 1:
+            raise ConfigError(f"workers must be >= 1, got {self.workers}")
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        budget = self._budget()
+        # Every parameter drawn once in memory: a definition the engine cannot run fails
+        # before the sweep dir holds any state.
+        suggest(
+            optuna.create_study(sampler=make_sampler(self.definition, self.seed)).ask(),
+            self.definition,
+        )
+        self.sweep_dir.mkdir(parents=True, exist_ok=True)
+        study = self._study()
+        if self.definition.config.get("early_terminate"):
+            log.warning(
+                "early_terminate is not applied by the local engine: every trial runs its "
+                "full budget (W&B applies it with backend=wandb)"
+            )
+        remaining = budget - len(_done(study))
+        self._write_table(study)
+        if remaining > 0:
+            log.info(
+                "Sweep %s: %d trials to run with %d worker(s) in %s",
+                self.definition.name,
+                remaining,
+                self.workers,
+                self.sweep_dir,
+            )
+            study.optimize(
+                self._objective,
+                n_trials=remaining,
+                n_jobs=self.workers,
+                catch=(TrialFailed,),
+                callbacks=[lambda study, _trial: self._write_table(study)],
+            )
+        self._write_table(study)
+        return trial_rows(study, self.definition)
+
+    def _study(self) -> optuna.Study:
+        storage = optuna.storages.RDBStorage(
+            f"sqlite:///{(self.sweep_dir / STORAGE_FILE).resolve()}",
+            engine_kwargs={"connect_args": {"timeout": 60}},
+        )
+        name = self.definition.name
+        exists = name in optuna.study.get_all_study_names(storage)
+        if exists and not self.resume:
+            raise ConfigError(
+                f"{self.sweep_dir} already holds sweep {name}: continue it with resume=true, "
+                "or choose another sweep_dir=DIR"
+            )
+        if self.resume and not exists:
+            raise ConfigError(
+                f"nothing to resume: {self.sweep_dir} holds no sweep {name}; "
+                "start it without resume=true"
+            )
+        study = optuna.create_study(
+            storage=storage,
+            study_name=name,
+            direction="minimize" if self.definition.minimize else "maximize",
+            sampler=make_sampler(self.definition, self.seed),
+            load_if_exists=True,
+        )
+        stored = study.user_attrs.get(_DEFINITION_ATTR)
+        if stored is None:
+            study.set_user_attr(_DEFINITION_ATTR, self.definition.config)
+        elif stored != self.definition.config:
+            raise ConfigError(
+                f"the sweep definition of {name} changed since {self.sweep_dir} was started; "
+                "resume with the same definition, or start a new sweep_dir=DIR"
+            )
+        _requeue_interrupted(study, storage)
+        return study
+
+    def _budget(self) -> int:
+        if self.count is not None:
+            if self.count < 1:
+                raise ConfigError(f"count must be >= 1, got {self.count}")
+            return self.count
+        if self.definition.method == "grid":
+            return grid_size(self.definition)
+        if "run_cap" in self.definition.config:
+            return int(self.definition.config["run_cap"])
+        raise ConfigError(
+            f"sweep {self.definition.name} ({self.definition.method}) has no end: "
+            "give count=N (or run_cap: N in its definition)"
+        )
+
+    def _objective(self, trial: optuna.Trial) -> float:
+        params = suggest(trial, self.definition)
+        run_dir = self.sweep_dir / TRIALS_DIR / f"{trial.number:03d}_{self.definition.name}"
+        command = [
+            *agent_command(
+                self.definition,
+                params,
+                interpreter=sys.executable,
+                env_prefix=(),
+                overrides=self.overrides,
+            ),
+            f"run_name={self.definition.name}_trial{trial.number:03d}",
+            f"hydra.run.dir={run_dir.resolve()}",
+        ]
+        trial.set_user_attr("params", params)
+        trial.set_user_attr("run_dir", str(run_dir))
+        trial.set_user_attr("command", command)
+        trial.set_user_attr("started", _now())
+        trial.set_user_attr("status", "running")
+        self._write_table(trial.study)
+        log.info("Trial %d: %s", trial.number, " ".join(command[2:]))
+        outcome = run_trial(command, run_dir, self.cwd)
+        trial.set_user_attr("ended", _now())
+        trial.set_user_attr("status", outcome.status)
+        trial.set_user_attr("exit_code", outcome.exit_code)
+        trial.set_user_attr("wall_s", round(outcome.wall_s, 1))
+        if outcome.error:
+            trial.set_user_attr("error", outcome.error[:500])
+        value = outcome.summary.get(self.definition.summary_key)
+        log.info(
+            "Trial %d: %s, %s=%s", trial.number, outcome.status, self.definition.summary_key, value
+        )
+        if outcome.status != "ok" or value is None:
+            raise TrialFailed(f"trial {trial.number}: {outcome.status}: {outcome.error}")
+        return float(value)
+
+    def _write_table(self, study: optuna.Study) -> None:
+        write_tables(self.sweep_dir, self.definition, trial_rows(study, self.definition))
+
+
+def _done(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """Trials that ran to an end (ok, failed or diverged); interrupted ones run again."""
+    return [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL))
+        if t.user_attrs.get("status") != "interrupted"
+    ]
+
+
+def _requeue_interrupted(study: optuna.Study, storage: optuna.storages.BaseStorage) -> None:
+    """Trials left RUNNING by a killed sweep are marked failed (`interrupted`) and queued again
+    by Optuna's RetryFailedTrialCallback, as Optuna does for trials whose heartbeat stopped:
+    one sweep dir is run by one sweep process at a time, so every RUNNING trial is stale."""
+    with warnings.catch_warnings():  # experimental since Optuna 2.8, stable in use
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = optuna.storages.RetryFailedTrialCallback()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        storage.set_trial_user_attr(trial._trial_id, "status", "interrupted")
+        storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        retry(study, storage.get_trial(trial._trial_id))
+        log.info("Trial %d was interrupted: queued again", trial.number)
+
+
+def _now() -> float:
+    return round(time.time(), 3)

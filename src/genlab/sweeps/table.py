@@ -1,0 +1,100 @@
+"""The sweep dir's table of trials: trials.csv (for tools) and trials.md (for people)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from genlab.sweeps.definition import SweepDefinition
+
+TRIALS_CSV = "trials.csv"
+TRIALS_MD = "trials.md"
+_LOCK = threading.Lock()
+
+
+def trial_rows(study: optuna.Study, definition: SweepDefinition) -> list[dict[str, Any]]:
+    rows = []
+    for trial in study.get_trials(deepcopy=False):
+        attrs = trial.user_attrs
+        row: dict[str, Any] = {
+            "trial": trial.number,
+            "status": "queued"
+            if trial.state == optuna.trial.TrialState.WAITING
+            else attrs.get("status", trial.state.name.lower()),
+            definition.metric_name: trial.value if trial.state.is_finished() else None,
+        }
+        params = attrs.get("params", trial.params)
+        row.update({name: params.get(name) for name in swept_parameters(definition)})
+        row.update(
+            {
+                "exit_code": attrs.get("exit_code"),
+                "wall_s": attrs.get("wall_s"),
+                "started": attrs.get("started"),
+                "ended": attrs.get("ended"),
+                "run_dir": attrs.get("run_dir"),
+                "error": attrs.get("error"),
+            }
+        )
+        rows.append(row)
+    return rows
+
+
+def swept_parameters(definition: SweepDefinition) -> list[str]:
+    """The parameters that vary (fixed `value:` settings are the same in every row)."""
+    return [name for name, spec in definition.parameters.items() if "value" not in spec]
+
+
+def columns(definition: SweepDefinition) -> list[str]:
+    return [
+        "trial",
+        "status",
+        definition.metric_name,
+        *swept_parameters(definition),
+        "exit_code",
+        "wall_s",
+        "started",
+        "ended",
+        "run_dir",
+        "error",
+    ]
+
+
+def write_tables(sweep_dir: Path, definition: SweepDefinition, rows: list[dict[str, Any]]) -> None:
+    """Rewrites both files (atomically; trials end in parallel worker threads)."""
+    frame = pd.DataFrame(rows, columns=columns(definition))
+    with _LOCK:
+        _replace(sweep_dir / TRIALS_CSV, frame.to_csv(index=False))
+        readable = frame.drop(columns=["started", "ended"])
+        readable["run_dir"] = [_relative(d, sweep_dir) for d in readable["run_dir"]]
+        _replace(sweep_dir / TRIALS_MD, _markdown(readable))
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |"
+    lines = [header, "|" + "---|" * len(frame.columns)]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(_cell(value) for value in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value).replace("|", "\\|")
+
+
+def _relative(run_dir: Any, sweep_dir: Path) -> Any:
+    return os.path.relpath(run_dir, sweep_dir) if isinstance(run_dir, str) else run_dir
+
+
+def _replace(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    partial.replace(path)

@@ -1,0 +1,82 @@
+"""One trial: the training app in its own process, with the command W&B's agent would build."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wandb.sdk.launch.sweeps.utils import create_sweep_command, create_sweep_command_args
+
+from genlab.sweeps.definition import SweepDefinition
+from genlab.tracking.summary import SUMMARY_FILE, read_summary
+
+CONSOLE_LOG = "console.log"
+
+
+def agent_command(
+    definition: SweepDefinition,
+    params: dict[str, Any],
+    interpreter: str = "python",
+    env_prefix: tuple[str, ...] = ("/usr/bin/env",),
+    overrides: Sequence[str] = (),
+) -> list[str]:
+    """The command line W&B's agent runs for ``params``: wandb's own functions format the
+    arguments (``key=value`` for ``${args_no_hyphens}``); the macros are filled as the agent
+    does (``wandb.wandb_agent.Agent._command_run``)."""
+    sweep_vars: dict[str, list[str]] = create_sweep_command_args(
+        {"args": {name: {"value": value} for name, value in params.items()}}
+    )
+    sweep_vars["interpreter"] = [interpreter]
+    sweep_vars["program"] = [definition.program]
+    sweep_vars["env"] = list(env_prefix)
+    command: list[str] = []
+    for part in create_sweep_command(definition.command(overrides)):
+        part = str(part)
+        if part.startswith("${") and part.endswith("}"):
+            command += sweep_vars.get(part[2:-1]) or []
+        else:
+            command.append(part)
+    return command
+
+
+@dataclass
+class TrialOutcome:
+    status: str  # ok | failed | diverged (summary.json's), or failed when the process died first
+    exit_code: int
+    summary: dict[str, Any]
+    error: str | None
+    wall_s: float
+
+
+def run_trial(command: list[str], run_dir: Path, cwd: Path) -> TrialOutcome:
+    """Runs one trial to its end; its console output goes to ``run_dir/console.log``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "WANDB_MODE": os.environ.get("WANDB_MODE", "offline")}
+    env.pop("HYDRA_FULL_ERROR", None)
+    started = time.monotonic()
+    with (run_dir / CONSOLE_LOG).open("w") as console:
+        exit_code = subprocess.run(
+            command, cwd=cwd, env=env, stdout=console, stderr=subprocess.STDOUT, check=False
+        ).returncode
+    wall_s = time.monotonic() - started
+    summary = read_summary(run_dir) if (run_dir / SUMMARY_FILE).is_file() else {}
+    status = summary.get("status", "ok" if exit_code == 0 else "failed")
+    if exit_code != 0 and status == "ok":
+        status = "failed"  # e.g. killed after writing summary.json
+    error = summary.get("error")
+    if status != "ok" and error is None:
+        error = _last_error_line(run_dir / CONSOLE_LOG) or f"exit status {exit_code}"
+    return TrialOutcome(status, exit_code, summary, error, wall_s)
+
+
+def _last_error_line(log: Path) -> str | None:
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("genlab: error:"):
+            return line.removeprefix("genlab: error:").strip()
+    return lines[-1].strip() if lines else None

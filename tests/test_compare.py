@@ -1,0 +1,137 @@
+"""compare.py on run dirs whose numbers the test writes (2 variants x 2 seeds), checked against
+means, intervals and Welch's tests computed here; real runs are compared in test_sweeps.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from PIL import Image
+from scipy import stats
+
+from tests.conftest import run_cli
+from tests.test_cli import assert_user_error
+
+# variant -> seed -> final metrics; A beats B on fid and is_mean, B beats A on kid_mean.
+FINALS = {
+    "genlab.losses.HingeLoss": {
+        0: {"fid": 10.0, "is_mean": 3.1, "kid_mean": 0.30},
+        1: {"fid": 10.5, "is_mean": 3.0, "kid_mean": 0.32},
+    },
+    "genlab.losses.NonSaturatingLoss": {
+        0: {"fid": 20.0, "is_mean": 2.0, "kid_mean": 0.10},
+        1: {"fid": 20.4, "is_mean": 2.05, "kid_mean": 0.11},
+    },
+}
+A, B = (f"model.loss._target_={loss}" for loss in FINALS)
+
+
+def write_run(
+    root: Path, loss: str, seed: int, metrics: dict[str, float], extractor: str = "cnn"
+) -> Path:
+    """A run dir as train.py leaves it: the config, summary.json, history, a sample grid."""
+    run = root / f"{loss.rsplit('.', 1)[-1]}_seed{seed}"
+    (run / ".hydra").mkdir(parents=True)
+    config = {
+        "seed": seed,
+        "run_name": f"gan_seed{seed}",
+        "group": "cmp",
+        "tags": [],
+        "paths": {"output_dir": str(run)},
+        "model": {"loss": {"_target_": loss}, "n_disc": 1},
+        "data": {"root": str(root / "data"), "batch_size": 64},
+        "callbacks": {"model_checkpoint": {"dirpath": f"{run}/checkpoints"}},
+        "trainer": {"max_steps": 20},
+    }
+    (run / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
+    summary = {"status": "ok", "seed": seed, "metric_extractor": extractor, **metrics}
+    (run / "summary.json").write_text(json.dumps(summary))
+    history = [{"step": 10, **{k: 2 * v for k, v in metrics.items()}}, {"step": 20, **metrics}]
+    (run / "metrics_history.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
+    (run / "samples").mkdir()
+    Image.new("L", (62, 62), 128).save(run / "samples" / "samples_step0000020.png")
+    return run
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Path:
+    root = tmp_path / "runs"
+    for loss, seeds in FINALS.items():
+        for seed, metrics in seeds.items():
+            write_run(root, loss, seed, metrics)
+    # A failed run is left out; its config alone would make a third variant.
+    failed = write_run(root, "genlab.losses.MinimaxLoss", 0, {"fid": 1.0})
+    (failed / "summary.json").write_text(json.dumps({"status": "failed", "seed": 0}))
+    return root
+
+
+def test_variant_statistics_match_scipy(runs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    result = run_cli("compare", str(runs), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = pd.read_csv(out / "comparison.csv").set_index("variant")
+    assert list(table.index) == [A, B]
+    for label, loss in ((A, "genlab.losses.HingeLoss"), (B, "genlab.losses.NonSaturatingLoss")):
+        row = table.loc[label]
+        assert row["n_seeds"] == len(FINALS[loss])
+        for metric in ("fid", "is_mean", "kid_mean"):
+            x = np.array([FINALS[loss][s][metric] for s in sorted(FINALS[loss])])
+            n, mean, sd = len(x), x.mean(), x.std(ddof=1)
+            half = stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)
+            assert row[f"{metric}_mean"] == pytest.approx(mean)
+            assert row[f"{metric}_std"] == pytest.approx(sd)
+            assert row[f"{metric}_ci_low"] == pytest.approx(mean - half)
+            assert row[f"{metric}_ci_high"] == pytest.approx(mean + half)
+
+    pairs = pd.read_csv(out / "pairwise.csv").set_index("metric")
+    for metric, winner in (("fid", A), ("is_mean", A), ("kid_mean", B)):
+        xa = [FINALS["genlab.losses.HingeLoss"][s][metric] for s in (0, 1)]
+        xb = [FINALS["genlab.losses.NonSaturatingLoss"][s][metric] for s in (0, 1)]
+        expected = stats.ttest_ind(xa, xb, equal_var=False)
+        assert expected.pvalue < 0.05
+        assert pairs.loc[metric, "p"] == pytest.approx(expected.pvalue)
+        assert pairs.loc[metric, "verdict"] == f"{winner} is better"
+
+    md = (out / "comparison.md").read_text()
+    assert "Welch" in md and f"| {A} | 2 |" in md and "MinimaxLoss_seed0 (failed)" in md
+    for png in ("curve_fid.png", "final_fid.png", "final_kid_mean.png", "samples.png"):
+        with Image.open(out / png) as image:
+            assert image.size[0] > 300
+
+
+def test_no_verdict_without_two_seeds_and_no_interval_width_without_spread() -> None:
+    from genlab.compare.stats import aggregate, welch
+
+    same = aggregate([0.0, 0.0, 0.0])
+    assert (same.mean, same.std, same.ci_low, same.ci_high) == (0.0, 0.0, 0.0, 0.0)
+
+    verdict = welch("fid", "a", [1.0], "b", [2.0, 3.0])
+    assert verdict.verdict.startswith("n/a") and np.isnan(verdict.p)
+    close = welch("fid", "a", [1.0, 2.0], "b", [1.1, 2.1])
+    assert close.verdict == "no significant difference"
+
+
+def test_runs_scored_by_different_extractors_are_not_compared(runs: Path, tmp_path: Path) -> None:
+    write_run(runs, "genlab.losses.HingeLoss", 7, {"fid": 50.0}, extractor="inception-v3-compat")
+    result = run_cli("compare", str(runs), "--out", str(tmp_path / "cmp"))
+    assert_user_error(result, "different feature extractors", "inception-v3-compat")
+
+
+def test_missing_path_and_offline_wandb_project_are_user_errors(tmp_path: Path) -> None:
+    assert_user_error(
+        run_cli("compare", str(tmp_path / "nope"), "--out", str(tmp_path / "cmp")),
+        "does not exist",
+    )
+    result = run_cli(
+        "compare",
+        "--wandb-project",
+        "me/genlab",
+        "--out",
+        str(tmp_path / "cmp"),
+        env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "no_netrc")},
+    )
+    assert_user_error(result, "W&B login", "compare the local run dirs")

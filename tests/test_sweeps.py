@@ -1,0 +1,369 @@
+"""Sweeps: the shipped definitions against W&B's schema, the local engine on real trials
+(kill and resume, a failing trial, parallel workers), the W&B agent's own command offline, and
+the wandb backend stopping at the network boundary (no W&B server is faked here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+import yaml
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import OmegaConf
+
+from genlab.errors import ConfigError
+from genlab.paths import config_dir
+from genlab.sweeps.definition import SweepDefinition, schema_violations
+from genlab.sweeps.search_space import grid_size, make_sampler, suggest
+from genlab.tracking.summary import read_summary
+from tests.conftest import REPO, execute_notebook, run_cli
+from tests.test_cli import assert_user_error
+
+SWEEP_NAMES = sorted(p.stem for p in (REPO / "conf" / "sweep").glob("*.yaml"))
+LOSSES = {
+    "genlab.losses.NonSaturatingLoss",
+    "genlab.losses.HingeLoss",
+    "genlab.losses.LeastSquaresLoss",
+}
+
+
+def load_definition(name: str) -> SweepDefinition:
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
+        cfg = compose("sweep", overrides=[f"sweep={name}"])
+    return SweepDefinition.from_dict(OmegaConf.to_container(cfg.sweep), name)
+
+
+def sweep_env(tmp: Path) -> dict[str, str]:
+    """No W&B key anywhere: backend=auto must choose local."""
+    return {"NETRC": str(tmp / "no_netrc"), "WANDB_API_KEY": ""}
+
+
+def trials(sweep_dir: Path) -> pd.DataFrame:
+    return pd.read_csv(sweep_dir / "trials.csv")
+
+
+# --- definitions ---------------------------------------------------------------------------
+
+
+def test_the_four_definitions_ship() -> None:
+    assert {"smoke", "wgan_gp_lr_ncritic", "gan_losses", "vae_beta"} <= set(SWEEP_NAMES)
+
+
+@pytest.mark.parametrize("name", SWEEP_NAMES)
+def test_definition_validates_against_the_wandb_sweep_schema(name: str) -> None:
+    definition = load_definition(name)
+    assert schema_violations(definition.config) == []
+    assert schema_violations(definition.for_wandb(["seed=1"])) == []  # what the server gets
+    assert definition.config["name"] == name
+    assert definition.metric_name == "genlab/fid" and definition.minimize
+    # Every swept key is a Hydra override of the training config.
+    command = definition.command()
+    assert command[:4] == ["${env}", "${interpreter}", "${program}", f"group={name}"]
+    # The local engine can draw every parameter.
+    study = optuna.create_study(sampler=make_sampler(definition, seed=0))
+    params = suggest(study.ask(), definition)
+    assert params.keys() == definition.parameters.keys()
+
+
+def test_schema_rejects_what_wandb_rejects() -> None:
+    bad = {"method": "gridd", "parameters": {"model/loss": {"values": ["hinge"]}}}
+    violations = schema_violations(bad)
+    assert any(v.startswith("method") for v in violations), violations
+    assert any("model/loss" in v for v in violations), violations  # W&B's key pattern
+    with pytest.raises(ConfigError, match="not a valid W&B sweep config"):
+        SweepDefinition.from_dict(bad, "bad.yaml")
+
+
+def test_distributions_map_to_optuna() -> None:
+    definition = SweepDefinition.from_dict(
+        {
+            "name": "space",
+            "method": "random",
+            "metric": {"name": "genlab/fid", "goal": "minimize"},
+            "parameters": {
+                "lr": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-3},
+                "beta": {"distribution": "log_uniform", "min": -2.0, "max": 2.0},
+                "width": {"min": 8, "max": 64},  # ints: int_uniform, as W&B infers
+                "p": {"distribution": "q_uniform", "min": 0.0, "max": 1.0, "q": 0.25},
+                "loss": {"values": ["a", "b"]},
+                "debug": {"value": "fast"},
+            },
+        },
+        "space",
+    )
+    study = optuna.create_study(sampler=make_sampler(definition, seed=1))
+    for _ in range(20):
+        trial = study.ask()
+        p = suggest(trial, definition)
+        study.tell(trial, 0.0)
+        assert 1e-5 <= p["lr"] <= 1e-3 and 0.13 < p["beta"] < 7.4
+        assert isinstance(p["width"], int) and 8 <= p["width"] <= 64
+        assert p["p"] in (0.0, 0.25, 0.5, 0.75, 1.0) and p["loss"] in ("a", "b")
+        assert p["debug"] == "fast"
+    dists = study.trials[0].distributions
+    assert dists["lr"].log and dists["beta"].log and not dists["p"].log
+    assert grid_size(load_definition("gan_losses")) == 12
+    unsupported = dict(definition.config, parameters={"x": {"distribution": "normal"}})
+    with pytest.raises(ConfigError, match="normal is not supported"):
+        suggest(optuna.create_study().ask(), SweepDefinition(unsupported))
+
+
+# --- the smoke sweep, killed after its first trial and resumed ------------------------------
+
+
+@pytest.fixture(scope="module")
+def smoke_sweep(tmp_path_factory: pytest.TempPathFactory, fashion_mnist_root: Path) -> dict:
+    """`scripts/sweep.py sweep=smoke`, killed (with its running trial) once the first trial is
+    in the table, then resumed with resume=true."""
+    tmp = tmp_path_factory.mktemp("smoke")
+    sweep_dir = tmp / "sweep"
+    args = [f"sweep_dir={sweep_dir}", f'overrides=["data.root={fashion_mnist_root}"]']
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", **sweep_env(tmp)}
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "sweep.py"), "sweep=smoke", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while not (
+            (sweep_dir / "trials.csv").is_file() and (trials(sweep_dir)["status"] == "ok").any()
+        ):
+            assert process.poll() is None, "the sweep ended before it was killed"
+            assert time.monotonic() - started < 300, "no trial finished in 300 s"
+            time.sleep(0.5)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the sweep and its running trial
+        process.wait()
+    before = trials(sweep_dir)
+    first = before[before["status"] == "ok"].iloc[0]
+    first_summary = Path(first["run_dir"]) / "summary.json"
+    killed = {
+        "table": before,
+        "first_run_dir": Path(first["run_dir"]),
+        "first_summary": first_summary.read_text(),
+        "first_mtime": first_summary.stat().st_mtime_ns,
+    }
+    resumed = run_cli("sweep", "sweep=smoke", "resume=true", *args, env=sweep_env(tmp))
+    assert resumed.returncode == 0, resumed.stderr[-5000:]
+    return {"dir": sweep_dir, "killed": killed, "log": (sweep_dir / "sweep.log").read_text()}
+
+
+def test_smoke_sweep_runs_three_trials(smoke_sweep: dict) -> None:
+    table = trials(smoke_sweep["dir"])
+    done = table[table["status"] != "interrupted"]
+    assert len(done) == 3 and set(done["status"]) == {"ok"}
+    assert set(done["model.loss._target_"]) == LOSSES  # the whole grid, once each
+    assert "backend=auto: local" in smoke_sweep["log"]
+    for _, row in done.iterrows():
+        run = Path(row["run_dir"])
+        summary = read_summary(run)
+        assert summary["status"] == "ok" and summary["fid"] == pytest.approx(row["genlab/fid"])
+        config = OmegaConf.load(run / ".hydra" / "config.yaml")
+        assert config.group == "smoke"  # the W&B group of every trial
+        assert config.model.loss._target_ == row["model.loss._target_"]
+        assert summary["wandb_mode"] == "offline"
+        assert (Path(summary["wandb_dir"]) / f"run-{summary['wandb_run_id']}.wandb").is_file()
+        history = [json.loads(line) for line in (run / "metrics_history.jsonl").open()]
+        assert [h["step"] for h in history] == [10, 20]
+        assert history[-1]["fid"] == summary["fid"]
+    md = (smoke_sweep["dir"] / "trials.md").read_text()
+    assert md.count("| ok |") == 3
+
+
+def test_resumed_sweep_does_not_repeat_a_finished_trial(smoke_sweep: dict) -> None:
+    killed = smoke_sweep["killed"]
+    summary = killed["first_run_dir"] / "summary.json"
+    assert summary.read_text() == killed["first_summary"]
+    assert summary.stat().st_mtime_ns == killed["first_mtime"]
+    table = trials(smoke_sweep["dir"])
+    assert (table["run_dir"] == str(killed["first_run_dir"])).sum() == 1
+    # The trial that was running when the sweep was killed is recorded and runs again.
+    interrupted = table[table["status"] == "interrupted"]
+    assert len(interrupted) <= 1
+    ok = table[table["status"] == "ok"]
+    for loss in interrupted["model.loss._target_"].dropna():
+        assert (ok["model.loss._target_"] == loss).sum() == 1
+    storage = f"sqlite:///{smoke_sweep['dir'] / 'optuna.db'}"
+    study = optuna.load_study(study_name="smoke", storage=storage)
+    complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert len(complete) == 3
+
+
+def test_resume_needs_an_existing_sweep_and_a_new_start_an_empty_dir(
+    smoke_sweep: dict, tmp_path: Path
+) -> None:
+    assert_user_error(
+        run_cli("sweep", f"sweep_dir={smoke_sweep['dir']}", env=sweep_env(tmp_path)),
+        "resume=true",
+    )
+    assert_user_error(
+        run_cli("sweep", "resume=true", f"sweep_dir={tmp_path / 'new'}", env=sweep_env(tmp_path)),
+        "nothing to resume",
+    )
+
+
+# --- a failing trial, two workers -------------------------------------------------------------
+
+
+def test_failed_trial_is_recorded_and_the_sweep_goes_on(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """A user's own definition (found through hydra.searchpath): trainer.max_steps=0 makes
+    its trial fail with a user error; the other trial runs at the same time (workers=2)."""
+    definitions = tmp_path / "conf" / "sweep"
+    definitions.mkdir(parents=True)
+    smoke = load_definition("smoke").config
+    failing = {
+        **smoke,
+        "name": "failing",
+        "parameters": {
+            **{k: v for k, v in smoke["parameters"].items() if "value" in v},
+            "trainer.max_steps": {"values": [0, 20]},
+        },
+    }
+    (definitions / "failing.yaml").write_text(yaml.safe_dump(failing))
+    sweep_dir = tmp_path / "sweep"
+    result = run_cli(
+        "sweep",
+        "sweep=failing",
+        f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+        "backend=local",
+        "workers=2",
+        f"sweep_dir={sweep_dir}",
+        f'overrides=["data.root={fashion_mnist_root}"]',
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+    table = trials(sweep_dir).set_index("trainer.max_steps")
+    assert table.loc[0, "status"] == "failed" and table.loc[0, "exit_code"] == 2
+    assert "trainer.max_steps" in table.loc[0, "error"]
+    assert pd.isna(table.loc[0, "genlab/fid"])
+    assert table.loc[20, "status"] == "ok" and table.loc[20, "genlab/fid"] > 0
+    assert not (Path(table.loc[0, "run_dir"]) / "summary.json").exists()
+    # Both trials ran at once.
+    assert table.loc[0, "started"] < table.loc[20, "ended"]
+    assert table.loc[20, "started"] < table.loc[0, "ended"]
+
+
+# --- W&B: the agent's command offline, and the server boundary --------------------------------
+
+
+@pytest.fixture(scope="module")
+def agent_run(tmp_path_factory: pytest.TempPathFactory, fashion_mnist_root: Path) -> dict:
+    """wandb's Agent builds and starts the trial command for a run command the server would
+    send (the smoke sweep's HingeLoss point, the sweep created with overrides seed=1 and
+    data.root), with the environment it sets (WANDB_SWEEP_ID, WANDB_RUN_ID,
+    WANDB_SWEEP_PARAM_PATH, WANDB_DIR); only the server is missing."""
+    from wandb.wandb_agent import Agent
+
+    tmp = tmp_path_factory.mktemp("agent")
+    definition = load_definition("smoke")
+    config = definition.for_wandb(overrides=["seed=1", f"data.root={fashion_mnist_root}"])
+    params = {k: v["value"] for k, v in definition.parameters.items() if "value" in v}
+    params["model.loss._target_"] = "genlab.losses.HingeLoss"
+    with pytest.MonkeyPatch.context() as env:
+        env.chdir(REPO)  # where a user starts `wandb agent` (program: scripts/train.py)
+        # `python` is the environment's interpreter, as in an activated environment.
+        env.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+        env.setenv("GENLAB_ROOT", str(tmp))  # the run dir goes under tmp/outputs
+        env.setenv("WANDB_MODE", "offline")
+        env.setenv("WANDB_SILENT", "true")
+        env.setenv("WANDB_DIR", str(tmp))
+        env.setenv("WANDB_SWEEP_ID", "sw33pid1")  # set by `wandb agent` (run_agent)
+        for name in ("WANDB_RUN_ID", "WANDB_SWEEP_PARAM_PATH"):  # set by the agent below
+            env.setenv(name, "")
+        agent = Agent(api=None, queue=None, sweep_id="sw33pid1")
+        agent._sweep_command = config["command"]
+        response = agent._process_command(
+            {
+                "type": "run",
+                "run_id": "hinge1a2b",
+                "program": config["program"],
+                "args": {name: {"value": value} for name, value in params.items()},
+            }
+        )
+        assert "exception" not in response, response
+        exit_code = agent._run_processes["hinge1a2b"].wait(timeout=600)
+    (run,) = (tmp / "outputs" / "train" / "runs").iterdir()
+    return {"exit_code": exit_code, "run": run, "wandb_dir": tmp}
+
+
+def test_the_wandb_agents_own_command_runs_offline(agent_run: dict) -> None:
+    assert agent_run["exit_code"] == 0
+    run = agent_run["run"]
+    summary = read_summary(run)
+    assert summary["status"] == "ok" and summary["seed"] == 1 and summary["fid"] > 0
+    # The run joins the W&B run the agent named.
+    assert summary["wandb_run_id"] == "hinge1a2b" and summary["wandb_mode"] == "offline"
+    assert Path(summary["wandb_dir"]).name.endswith("-hinge1a2b")
+    overrides = OmegaConf.load(run / ".hydra" / "overrides.yaml")
+    assert "group=smoke" in overrides
+    assert "model.loss._target_=genlab.losses.HingeLoss" in overrides
+    assert "metrics.every_n_steps=10" in overrides and "debug=fast" in overrides
+    sweep_params = agent_run["wandb_dir"] / "wandb" / "sweep-sw33pid1" / "config-hinge1a2b.yaml"
+    assert sweep_params.is_file()
+
+
+def test_compare_variants_notebook_on_real_runs(
+    smoke_sweep: dict, agent_run: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The smoke sweep (3 losses, seed 0) and the agent's HingeLoss run with seed 1: three
+    variants, the HingeLoss one with two seeds."""
+    out = tmp_path / "comparison"
+    paths = os.pathsep.join([str(smoke_sweep["dir"]), str(agent_run["run"])])
+    monkeypatch.setenv("GENLAB_COMPARE_PATHS", paths)
+    monkeypatch.setenv("GENLAB_COMPARE_OUT", str(out))
+    outputs = execute_notebook("compare_variants.ipynb", tmp_path)
+    table = pd.read_csv(out / "comparison.csv").set_index("variant")
+    assert len(table) == 3 and table["n_seeds"].sum() == 4
+    hinge = table.loc["model.loss._target_=genlab.losses.HingeLoss"]
+    assert hinge["n_seeds"] == 2 and hinge["seeds"] == "0 1"
+    fids = [read_summary(Path(d))["fid"] for d in hinge["run_dirs"].split()]
+    assert hinge["fid_mean"] == pytest.approx(np.mean(fids))
+    assert hinge["fid_ci_low"] < hinge["fid_mean"] < hinge["fid_ci_high"]
+    for png in ("curve_fid.png", "final_fid.png", "samples.png"):
+        assert (out / png).stat().st_size > 0
+    assert "3 variants from 4 runs" in outputs and outputs.count("image/png") >= 3
+    assert "HingeLoss" in outputs
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_wandb_backend_without_a_login_suggests_local(tmp_path: Path) -> None:
+    result = run_cli(
+        "sweep", "backend=wandb", f"sweep_dir={tmp_path / 'sweep'}", env=sweep_env(tmp_path)
+    )
+    assert_user_error(result, "wandb login", "backend=local")
+
+
+def test_wandb_backend_without_a_server_suggests_local(tmp_path: Path) -> None:
+    env = {
+        "WANDB_API_KEY": "k" * 40,
+        "WANDB_BASE_URL": f"http://127.0.0.1:{closed_port()}",
+        "NETRC": str(tmp_path / "no_netrc"),
+    }
+    started = time.monotonic()
+    result = run_cli(
+        "sweep", "backend=wandb", "wandb.timeout_s=2", f"sweep_dir={tmp_path / 'sweep'}", env=env
+    )
+    assert_user_error(result, "cannot reach the W&B server", "backend=local")
+    assert time.monotonic() - started < 60
