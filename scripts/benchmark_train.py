@@ -1,12 +1,13 @@
 """Training throughput of each model at its default batch size, on this machine.
 
     python scripts/benchmark_train.py [--batches 200] [--warmup 20] [--models gan wgan_gp vae]
-                                      [--trainers cpu ddp_cpu_spawn]
+                                      [--trainers cpu ddp_cpu_spawn] [--precision bf16-mixed]
 
 Runs genlab's real training app (Lightning loop, data pipeline, logging off, metrics off) and
 times the batches after a warm-up, on rank zero. ``--trainers cpu ddp_cpu_spawn`` compares one
 process with two DDP processes (the per-process batch stays the same, so the global batch
-doubles). Prints a Markdown table; numbers belong in docs, not tests.
+doubles). On a GPU: ``--trainers gpu --precision bf16-mixed`` also reports peak GPU memory.
+Prints a Markdown table; numbers belong in docs, not tests.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from genlab.benchmarking import QUIET, BatchClock, StopAfter, benchmark_config, 
 from genlab.cli.train import train
 
 
-def measure(model: str, trainer: str, batches: int, warmup: int, workdir: Path) -> dict[str, float]:
+def measure(
+    model: str, trainer: str, precision: str, batches: int, warmup: int, workdir: Path
+) -> dict[str, float]:
     cfg = benchmark_config(
-        [f"model={model}", f"trainer={trainer}", *QUIET], workdir / f"{model}_{trainer}"
+        [f"model={model}", f"trainer={trainer}", f"trainer.precision={precision}", *QUIET],
+        workdir / f"{model}_{trainer}",
     )
     summary = train(cfg, extra_callbacks=[BatchClock(warmup), StopAfter(warmup + batches)])
     return {"batch_size": cfg.data.batch_size, "processes": cfg.trainer.devices, **rates(summary)}
@@ -37,23 +41,28 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--models", nargs="+", default=["gan", "wgan_gp", "vae"])
     parser.add_argument("--trainers", nargs="+", default=["cpu"], help="e.g. cpu ddp_cpu_spawn")
+    parser.add_argument("--precision", default="32-true", help="e.g. bf16-mixed")
     args = parser.parse_args()
     print(
         f"torch {torch.__version__}, {os.cpu_count()} CPUs, "
         f"{platform.processor() or platform.machine()}"
     )
     print(
-        "\n| model | trainer | processes | batch per process | batches/s | optimizer steps/s "
-        "| images/s |\n|---|---|---|---|---|---|---|"
+        f"\nprecision {args.precision}\n\n| model | trainer | processes | batch per process "
+        "| batches/s | optimizer steps/s | images/s | peak GPU memory (GiB) |\n"
+        "|---|---|---|---|---|---|---|---|"
     )
     with TemporaryDirectory() as workdir:
         for model in args.models:
             for trainer in args.trainers:
-                r = measure(model, trainer, args.batches, args.warmup, Path(workdir))
+                r = measure(
+                    model, trainer, args.precision, args.batches, args.warmup, Path(workdir)
+                )
+                memory = r.get("peak_gpu_memory_gib")
                 print(
                     f"| {model} | {trainer} | {r['processes']} | {r['batch_size']} | "
                     f"{r['batches_per_s']:.2f} | {r['optimizer_steps_per_s']:.2f} | "
-                    f"{r['images_per_s']:.0f} |",
+                    f"{r['images_per_s']:.0f} | {'-' if memory is None else f'{memory:.2f}'} |",
                     flush=True,
                 )
 

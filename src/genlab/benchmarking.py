@@ -55,13 +55,16 @@ class BatchClock(pl.Callback):
         elapsed = self.times[-1] - self.times[self.warmup - 1]
         steps = self.steps[-1] - self.steps[self.warmup - 1]
         images = batches * trainer.datamodule.batch_size * trainer.world_size
-        trainer.callback_metrics.update(
-            {
-                "benchmark/batches_per_s": torch.tensor(batches / elapsed),
-                "benchmark/optimizer_steps_per_s": torch.tensor(steps / elapsed),
-                "benchmark/images_per_s": torch.tensor(images / elapsed),
-            }
-        )
+        measured = {
+            "benchmark/batches_per_s": batches / elapsed,
+            "benchmark/optimizer_steps_per_s": steps / elapsed,
+            "benchmark/images_per_s": images / elapsed,
+        }
+        if pl_module.device.type == "cuda":
+            measured["benchmark/peak_gpu_memory_gib"] = (
+                torch.cuda.max_memory_allocated(pl_module.device) / 2**30
+            )
+        trainer.callback_metrics.update({k: torch.tensor(v) for k, v in measured.items()})
 
 
 class StopAfter(pl.Callback):
