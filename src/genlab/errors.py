@@ -24,3 +24,13 @@ class DataNotFoundError(GenlabError):
 
 class CheckpointError(GenlabError):
     """A checkpoint is missing, corrupt or not a genlab checkpoint."""
+
+
+class TrainingDiverged(GenlabError):
+    """Training losses became NaN, infinite or exceeded the configured threshold.
+
+    Not a typing mistake but an outcome: the run dir records status ``diverged``; exit status 3
+    tells scripts it apart from a rejected config (2).
+    """
+
+    exit_code = 3
