@@ -22,6 +22,10 @@ class DataNotFoundError(GenlabError):
     """A dataset is not on disk and cannot be downloaded."""
 
 
+class DataCorruptError(GenlabError):
+    """A dataset file on disk does not hold what it should (checksum or decompression failure)."""
+
+
 class CheckpointError(GenlabError):
     """A checkpoint is missing, corrupt or not a genlab checkpoint."""
 
