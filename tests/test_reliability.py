@@ -25,7 +25,7 @@ from genlab.cli.app import report_user_errors
 from genlab.cli.train import train
 from genlab.errors import TrainingDiverged
 from genlab.tracking.summary import read_summary
-from tests.conftest import FASHION_MNIST_MIRROR, REPO
+from tests.conftest import FASHION_MNIST_MIRROR, REPO, compose_train
 from tests.test_cli import assert_no_good_run, assert_user_error
 
 SMALL_GAN = ["model.generator.width=16", "model.discriminator.width=16"]
@@ -52,7 +52,7 @@ RESUMABLE = [
     "trainer.log_every_n_steps=1",
     "trainer.deterministic=true",
     "seed=3",
-    "trainer.max_steps=120",
+    "trainer.max_steps=80",
     "callbacks.model_checkpoint.every_n_train_steps=20",
     "callbacks.sample_grid.every_n_steps=null",
 ]
@@ -111,9 +111,9 @@ def test_sigkilled_run_resumes_and_matches_an_uninterrupted_one(
     assert f"Resuming from {ckpts / f'step{resume_from:07d}.ckpt'}" in log
 
     summary = read_summary(run)
-    assert summary["status"] == "ok" and summary["global_step"] == 120
-    assert summary["generator_steps"] == 60 and summary["images_seen"] == 60 * 64
-    assert torch.load(ckpts / "last.ckpt", weights_only=True)["global_step"] == 120
+    assert summary["status"] == "ok" and summary["global_step"] == 80
+    assert summary["generator_steps"] == 40 and summary["images_seen"] == 40 * 64
+    assert torch.load(ckpts / "last.ckpt", weights_only=True)["global_step"] == 80
     # One W&B run: the resumed process logged into the id the killed one created.
     run_dirs = sorted((run / "wandb").glob("offline-run-*"))
     assert len(run_dirs) == 2
@@ -122,7 +122,7 @@ def test_sigkilled_run_resumes_and_matches_an_uninterrupted_one(
     # The CSV rows count batches (2 optimizer steps each). Tolerance: exact up to float
     # rounding; deterministic CPU runs give bit-identical losses here.
     expected, after = csv_losses(reference), csv_losses(run)
-    assert list(after.index) == list(range(resume_from // 2, 60))
+    assert list(after.index) == list(range(resume_from // 2, 40))
     pd.testing.assert_frame_equal(after, expected.loc[after.index], rtol=0, atol=1e-6)
 
 
@@ -139,11 +139,17 @@ def test_atomic_checkpoint_io_leaves_the_old_file_when_a_save_fails(tmp_path: Pa
 
 
 def test_keep_last_time_trigger_and_final_checkpoint(
-    fashion_mnist_root: Path, train_config: Callable[..., DictConfig]
+    fashion_mnist_root: Path, tmp_path: Path
 ) -> None:
-    cfg = train_config(
-        *SMALL_GAN, f"data.root={fashion_mnist_root}", "logger=none", "metrics=off",
-        "trainer.max_steps=14", "callbacks.model_checkpoint.every_n_train_steps=4",
+    def config(name: str, *overrides: str) -> DictConfig:
+        return compose_train(
+            ["debug=fast", *SMALL_GAN, f"data.root={fashion_mnist_root}", "logger=none",
+             "metrics=off", *overrides],
+            tmp_path / name,
+        )  # fmt: skip
+
+    cfg = config(
+        "steps", "trainer.max_steps=14", "callbacks.model_checkpoint.every_n_train_steps=4",
         "callbacks.model_checkpoint.save_top_k=2",
     )  # fmt: skip
     train(cfg)
@@ -158,9 +164,8 @@ def test_keep_last_time_trigger_and_final_checkpoint(
     assert not last.is_symlink()  # a copy written through the atomic plugin, not a link
     assert torch.load(last, weights_only=True)["global_step"] == 14
 
-    timed = train_config(
-        *SMALL_GAN, f"data.root={fashion_mnist_root}", "logger=none", "metrics=off",
-        "trainer.max_steps=10", "callbacks.model_checkpoint.every_n_train_steps=null",
+    timed = config(
+        "minutes", "trainer.max_steps=10", "callbacks.model_checkpoint.every_n_train_steps=null",
         "callbacks.model_checkpoint.every_n_minutes=1e-9",
         "callbacks.model_checkpoint.save_top_k=3",
     )  # fmt: skip
@@ -221,11 +226,7 @@ class _RecordWandbSeed(pl.Callback):
         self.seed = logger.experiment.config["seed"]
 
 
-def test_same_seed_same_losses_and_metrics(
-    fashion_mnist_root: Path, tmp_path: Path, train_config: Callable[..., DictConfig]
-) -> None:
-    from tests.conftest import compose_train
-
+def test_same_seed_same_losses_and_metrics(fashion_mnist_root: Path, tmp_path: Path) -> None:
     def run(name: str, seed: int, *extra: str) -> tuple[Path, dict, object]:
         out = tmp_path / name
         cfg = compose_train(
@@ -253,8 +254,6 @@ def test_same_seed_same_losses_and_metrics(
 
 
 def _vae_checkpoint(tmp_path: Path, root: Path) -> str:
-    from tests.conftest import compose_train
-
     out = tmp_path / "vae_run"
     cfg = compose_train(
         ["debug=fast", "model=vae", *SMALL_VAE, f"data.root={root}", "trainer.max_steps=2",
@@ -348,8 +347,6 @@ def test_bad_input_is_one_clear_line(
 ) -> None:
     """What `genlab-train` runs after Hydra composed the config: report_user_errors(train).
     (Hydra-level rows, and the wiring of the real CLI, are checked by subprocess tests.)"""
-    from tests.conftest import compose_train
-
     run = tmp_path / "run"
     cfg = compose_train(["debug=fast", *overrides(tmp_path, fashion_mnist_root)], run)
     capsys.readouterr()
