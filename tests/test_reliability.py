@@ -41,12 +41,13 @@ def csv_losses(run: Path) -> pd.DataFrame:
 
 # -- resume after a kill -----------------------------------------------------------------------
 
-# 640 training images in batches of 64: an epoch is 10 batches, 20 GAN optimizer steps, and
+# 160 training images in batches of 16: an epoch is 10 batches, 20 GAN optimizer steps, and
 # periodic checkpoints every 20 steps fall on epoch boundaries (see README, "Reliability").
 RESUMABLE = [
     "debug=fast",
     *SMALL_GAN,
-    "data.val_size=59360",
+    "data.batch_size=16",
+    "data.val_size=59840",
     "metrics=off",
     "logger=[csv,wandb]",
     "trainer.log_every_n_steps=1",
@@ -112,7 +113,7 @@ def test_sigkilled_run_resumes_and_matches_an_uninterrupted_one(
 
     summary = read_summary(run)
     assert summary["status"] == "ok" and summary["global_step"] == 80
-    assert summary["generator_steps"] == 40 and summary["images_seen"] == 40 * 64
+    assert summary["generator_steps"] == 40 and summary["images_seen"] == 40 * 16
     assert torch.load(ckpts / "last.ckpt", weights_only=True)["global_step"] == 80
     # One W&B run: the resumed process logged into the id the killed one created.
     run_dirs = sorted((run / "wandb").glob("offline-run-*"))
@@ -144,7 +145,7 @@ def test_keep_last_time_trigger_and_final_checkpoint(
     def config(name: str, *overrides: str) -> DictConfig:
         return compose_train(
             ["debug=fast", *SMALL_GAN, f"data.root={fashion_mnist_root}", "logger=none",
-             "metrics=off", *overrides],
+             "metrics=off", "data.batch_size=16", *overrides],
             tmp_path / name,
         )  # fmt: skip
 
@@ -232,7 +233,8 @@ def test_same_seed_same_losses_and_metrics(fashion_mnist_root: Path, tmp_path: P
     def run(name: str, seed: int, *extra: str, callbacks=()) -> tuple[Path, dict]:
         out = tmp_path / name
         cfg = compose_train(
-            ["debug=fast", *SMALL_GAN, f"data.root={fashion_mnist_root}", f"seed={seed}",
+            ["debug=fast", *SMALL_GAN, "data.batch_size=16", f"data.root={fashion_mnist_root}",
+             f"seed={seed}",
              "trainer.deterministic=true", "trainer.max_steps=50", "trainer.log_every_n_steps=1",
              "callbacks.sample_grid.every_n_steps=null", "metrics.num_samples=128",
              "metrics.num_real=256", *extra],

@@ -5,7 +5,6 @@ from genlab.checkpoints.periodic import PeriodicCheckpoint
 from genlab.checkpoints.resume import (
     check_checkpoint_for_run,
     newest_valid_checkpoint,
-    read_checkpoint,
     start_checkpoint,
 )
 from genlab.checkpoints.rng_state import RNGStateInCheckpoint
@@ -16,6 +15,5 @@ __all__ = [
     "RNGStateInCheckpoint",
     "check_checkpoint_for_run",
     "newest_valid_checkpoint",
-    "read_checkpoint",
     "start_checkpoint",
 ]

@@ -7,34 +7,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from genlab.errors import CheckpointError, ConfigError
-from genlab.models.loading import CONFIG_KEY
+from genlab.models.loading import CONFIG_KEY, read_checkpoint
 
 log = logging.getLogger(__name__)
-
-
-def read_checkpoint(path: Path) -> dict[str, Any]:
-    """The checkpoint's contents, memory-mapped (tensors are not read until touched).
-
-    Raises :class:`CheckpointError` for a missing, truncated or foreign file.
-    """
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}; pass an existing ckpt_path=FILE")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as exc:  # torch raises many types for a damaged file
-        raise CheckpointError(
-            f"cannot read checkpoint {path} ({type(exc).__name__}): the file is corrupt or "
-            "truncated; pass another checkpoint of the run"
-        ) from exc
-    if not isinstance(checkpoint, dict) or CONFIG_KEY not in checkpoint:
-        raise CheckpointError(
-            f"{path} is not a genlab checkpoint (no '{CONFIG_KEY}' entry); genlab resumes "
-            "from checkpoints written by genlab-train"
-        )
-    return checkpoint
 
 
 def check_checkpoint_for_run(path: Path, model_name: str) -> dict[str, Any]:
