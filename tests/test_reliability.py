@@ -322,6 +322,15 @@ BAD_INPUTS = [
         ["w.pth", "metrics.weights_path"],
     ),
     (
+        "corrupt_inception_weights",
+        lambda t, r: [
+            f"data.root={r}",
+            "metrics=inception",
+            f"metrics.weights_path={_garbage(t, 'i.pth')}",
+        ],
+        ["i.pth", "not a readable weights file", "metrics.weights_path"],
+    ),
+    (
         "missing_ckpt",
         lambda t, r: [f"data.root={r}", f"ckpt_path={t / 'none.ckpt'}"],
         ["checkpoint not found", "none.ckpt"],
