@@ -1,9 +1,12 @@
-"""A deliberately broken model for the DDP tests: proof that they catch the bug they target."""
+"""Test-only parts for the DDP tests: a deliberately broken model (proof that the tests catch
+the bug they target) and a probe of each rank's latents."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
@@ -32,3 +35,17 @@ class RankLocalPenaltyWGANGP(WGANGP):
         for parameter, grad in zip(self.discriminator.parameters(), self._local_grads, strict=True):
             if grad is not None:
                 parameter.grad.add_(grad)
+
+
+class LatentProbe(pl.Callback):
+    """Writes the first latents each rank draws for training to ``dirpath/latents_rank<r>.pt``."""
+
+    def __init__(self, dirpath: str) -> None:
+        self.dirpath = Path(dirpath)
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: Any) -> None:
+        state = torch.get_rng_state()
+        torch.save(
+            pl_module.sample_latent(8), self.dirpath / f"latents_rank{trainer.global_rank}.pt"
+        )
+        torch.set_rng_state(state)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
@@ -23,6 +24,8 @@ from tests.conftest import REPO, compose_train, require, run_cli
 from tests.test_cli import assert_no_good_run, assert_user_error
 
 SMALL = ["debug=fast", "logger=csv", "metrics=off"]
+# For the test-only parts in tests/ddp_models.py, named by _target_ in the runs' configs.
+TESTS_IMPORTABLE = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
 
 
 def replicas(run: Path) -> dict:
@@ -56,8 +59,13 @@ def test_gans_train_under_plain_ddp_with_identical_replicas(
     result = run_cli(
         "train", f"model={model}", "trainer=ddp_cpu", *SMALL,
         f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}",
+        "+callbacks.latent_probe._target_=tests.ddp_models.LatentProbe",
+        f"+callbacks.latent_probe.dirpath={tmp_path}", env=TESTS_IMPORTABLE,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    # Each rank draws its own latents: the generator's global batch is 2 x 64 samples.
+    latents = [torch.load(tmp_path / f"latents_rank{rank}.pt") for rank in (0, 1)]
+    assert not torch.equal(*latents)
     summary = read_summary(run)
     assert summary["status"] == "ok" and summary["global_step"] == 20
     # 64 images per process and batch: the global batch is 128.
@@ -75,7 +83,7 @@ def test_a_rank_local_gradient_penalty_is_caught(fashion_mnist_root: Path, tmp_p
     result = run_cli(
         "train", "model=wgan_gp", "model._target_=tests.ddp_models.RankLocalPenaltyWGANGP",
         "trainer=ddp_cpu", *SMALL, f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}",
-        env={"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])},
+        env=TESTS_IMPORTABLE,
     )  # fmt: skip
     assert result.returncode != 0
     assert "DDP ranks hold different parameters" in result.stderr

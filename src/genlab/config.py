@@ -29,6 +29,9 @@ def check_train_config(cfg: DictConfig) -> None:
             f"trainer.max_steps must be a positive number of optimizer steps, got {max_steps}; "
             "e.g. trainer.max_steps=2000"
         )
+    resume = cfg.get("resume", False)
+    if not isinstance(resume, bool):
+        raise ConfigError(f"resume must be true or false, got {resume!r}")
     seed = cfg.get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}; e.g. seed=0")

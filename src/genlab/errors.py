@@ -22,5 +22,19 @@ class DataNotFoundError(GenlabError):
     """A dataset is not on disk and cannot be downloaded."""
 
 
+class DataCorruptError(GenlabError):
+    """A dataset file on disk does not hold what it should (checksum or decompression failure)."""
+
+
 class CheckpointError(GenlabError):
     """A checkpoint is missing, corrupt or not a genlab checkpoint."""
+
+
+class TrainingDiverged(GenlabError):
+    """Training losses became NaN, infinite or exceeded the configured threshold.
+
+    Not a typing mistake but an outcome: the run dir records status ``diverged``; exit status 3
+    tells scripts it apart from a rejected config (2).
+    """
+
+    exit_code = 3

@@ -1,8 +1,15 @@
 """Lightning callbacks genlab adds to every run."""
 
 from genlab.callbacks.config_in_checkpoint import ConfigInCheckpoint
+from genlab.callbacks.divergence import DivergenceGuard
 from genlab.callbacks.fidelity import FidelityMetrics
 from genlab.callbacks.replicas import ReplicasInSync
 from genlab.callbacks.sample_grid import SampleGrid
 
-__all__ = ["ConfigInCheckpoint", "FidelityMetrics", "ReplicasInSync", "SampleGrid"]
+__all__ = [
+    "ConfigInCheckpoint",
+    "DivergenceGuard",
+    "FidelityMetrics",
+    "ReplicasInSync",
+    "SampleGrid",
+]

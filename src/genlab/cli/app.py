@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import hydra
 from omegaconf import DictConfig
@@ -27,6 +27,12 @@ def find_user_error(exc: BaseException) -> GenlabError | None:
     return None
 
 
+def exit_with(user_error: GenlabError) -> NoReturn:
+    """One line on stderr, the error's exit status, no traceback."""
+    print(f"genlab: error: {user_error}", file=sys.stderr)
+    sys.exit(user_error.exit_code)
+
+
 def report_user_errors(task: Callable[[DictConfig], T]) -> Callable[[DictConfig], T]:
     """User errors end in one line on stderr and exit status 2; bugs keep their traceback."""
 
@@ -37,8 +43,7 @@ def report_user_errors(task: Callable[[DictConfig], T]) -> Callable[[DictConfig]
             user_error = find_user_error(exc)
             if user_error is None:
                 raise
-            print(f"genlab: error: {user_error}", file=sys.stderr)
-            sys.exit(user_error.exit_code)
+            exit_with(user_error)
 
     return wrapped
 

@@ -14,20 +14,26 @@ from typing import Any
 import pytorch_lightning as pl
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from genlab import __version__
 from genlab.callbacks import ConfigInCheckpoint, FidelityMetrics
+from genlab.checkpoints import RNGStateInCheckpoint, start_checkpoint
 from genlab.cli.app import hydra_app
 from genlab.config import check_train_config
 from genlab.distributed import check_launch_is_safe
-from genlab.errors import ConfigError
+from genlab.errors import ConfigError, TrainingDiverged
 from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.protocol import MetricProtocol
 from genlab.paths import git_sha
 from genlab.tracking.summary import SUMMARY_FILE, finite_or_none, write_json_atomic
-from genlab.tracking.wandb_run import finish_wandb, update_wandb_summary, wandb_run_info
+from genlab.tracking.wandb_run import (
+    finish_wandb,
+    previous_wandb_run_id,
+    update_wandb_summary,
+    wandb_run_info,
+)
 
 log = logging.getLogger("genlab.train")
 _USER_WANDB_DATA_DIR = os.environ.get("WANDB_DATA_DIR")
@@ -52,6 +58,11 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     """
     check_train_config(cfg)
     run_dir = Path(cfg.paths.output_dir)
+    ckpt_path = start_checkpoint(
+        cfg.get("ckpt_path"), bool(cfg.get("resume")), _checkpoint_dir(cfg), cfg.model_name
+    )
+    if ckpt_path is not None and cfg.get("resume"):
+        _continue_wandb_run(cfg, run_dir)
     if _USER_WANDB_DATA_DIR is None:
         # W&B stages checkpoint artifacts here until they are synced: inside the run dir,
         # not in the home directory, so deleting a run frees its space.
@@ -72,6 +83,7 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
         *instantiate_group(cfg.get("callbacks")),
         *extra_callbacks,
         ConfigInCheckpoint(resolved),
+        RNGStateInCheckpoint(),
     ]
     if metrics is not None:
         callbacks.append(metrics)
@@ -84,11 +96,14 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     started = time.monotonic()
     status, error = "failed", None
     try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
         if trainer.interrupted:
             error = "interrupted"
         else:
             status = "ok" if _all_finite(trainer.callback_metrics) else "diverged"
+    except TrainingDiverged as exc:
+        status, error = "diverged", str(exc)
+        raise
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
         raise
@@ -117,6 +132,22 @@ def _build_trainer(
         if isinstance(cause, MisconfigurationException | ValueError | ModuleNotFoundError):
             raise ConfigError(f"trainer: {cause}") from exc
         raise
+
+
+def _checkpoint_dir(cfg: DictConfig) -> Path:
+    configured = OmegaConf.select(cfg, "callbacks.model_checkpoint.dirpath")
+    return Path(configured) if configured else Path(cfg.paths.output_dir) / "checkpoints"
+
+
+def _continue_wandb_run(cfg: DictConfig, run_dir: Path) -> None:
+    """A resumed run logs into the W&B run it started, not a new one."""
+    run_id = previous_wandb_run_id(run_dir)
+    wandb_cfg = OmegaConf.select(cfg, "logger.wandb")
+    if run_id is None or wandb_cfg is None:
+        return
+    with open_dict(wandb_cfg):
+        wandb_cfg.id = run_id
+        wandb_cfg.resume = "allow"
 
 
 def _metrics_callback(

@@ -7,9 +7,11 @@ Fashion-MNIST is found in ``data.root``, then in local mirrors of the original `
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
 import os
 import shutil
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.error import URLError
@@ -21,7 +23,7 @@ from torch.utils.data import Dataset, TensorDataset
 from torchvision import datasets
 
 from genlab.data.base import ImageDataModule
-from genlab.errors import ConfigError, DataNotFoundError
+from genlab.errors import ConfigError, DataCorruptError, DataNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class _IDXDataModule(ImageDataModule):
         "t10k-images-idx3-ubyte",
         "t10k-labels-idx1-ubyte",
     )
+    sha256: dict[str, str] = {}  # of the decompressed files, where known offline
 
     def __init__(
         self,
@@ -81,6 +84,7 @@ class _IDXDataModule(ImageDataModule):
         self.root = Path(root)
         self.mirrors = [Path(m) for m in mirrors]
         self.download = download
+        self._verified = False  # load_split calls prepare_data again: hash the files once
 
     @property
     def raw_dir(self) -> Path:
@@ -91,6 +95,7 @@ class _IDXDataModule(ImageDataModule):
 
     def prepare_data(self) -> None:
         if self._on_disk():
+            self._verify()
             return
         for mirror in [self.raw_dir, *self.mirrors]:
             if all((mirror / f"{name}.gz").is_file() for name in self.files):
@@ -100,8 +105,29 @@ class _IDXDataModule(ImageDataModule):
                 self.raw_dir.mkdir(parents=True, exist_ok=True)
                 for name in self.files:
                     _gunzip(mirror / f"{name}.gz", self.raw_dir / name)
+                self._verify(mirror)
                 return
         download_or_explain(self.download, self._missing_message, self._fetch)
+
+    def _verify(self, mirror: Path | None = None) -> None:
+        """Checks the decompressed files against their known SHA256 (when the class has them).
+        A file just decompressed from ``mirror`` is removed when bad, so no later run takes it
+        for data."""
+        if self._verified:
+            return
+        for name, expected in self.sha256.items():
+            path = self.raw_dir / name
+            if _sha256(path) == expected:
+                continue
+            if mirror is None:
+                fix = "delete it and genlab decompresses it again from a mirror"
+            else:
+                path.unlink()
+                fix = f"its source {mirror / name}.gz is damaged: replace it{self._extra_fix()}"
+            raise DataCorruptError(
+                f"{self.display_name} file {path} is corrupt (SHA256 mismatch); {fix}"
+            )
+        self._verified = True
 
     def _fetch(self) -> None:
         self.dataset_cls(str(self.root), train=True, download=True)
@@ -128,6 +154,13 @@ class _IDXDataModule(ImageDataModule):
 class FashionMNISTDataModule(_IDXDataModule):
     dataset_cls = datasets.FashionMNIST
     display_name = "Fashion-MNIST"
+    # The released files (60,000 + 10,000 images), as decompressed from dataset-fashion-mnist.
+    sha256 = {
+        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    }
 
     def _extra_fix(self) -> str:
         return " (on Debian/Ubuntu: apt-get install dataset-fashion-mnist)"
@@ -189,6 +222,20 @@ class CIFAR10DataModule(ImageDataModule):
 def _gunzip(source: Path, target: Path) -> None:
     """Decompress to a temporary name first, so an interrupted copy is never taken as data."""
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
-    with gzip.open(source, "rb") as src, open(partial, "wb") as dst:
-        shutil.copyfileobj(src, dst)
+    try:
+        with gzip.open(source, "rb") as src, open(partial, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        partial.unlink(missing_ok=True)
+        raise DataCorruptError(
+            f"{source} is corrupt ({type(exc).__name__}: {exc}); replace the file"
+        ) from exc
     partial.replace(target)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

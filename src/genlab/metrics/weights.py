@@ -9,7 +9,7 @@ from urllib.error import URLError
 import torch
 from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
 
-from genlab.errors import ConfigError, GenlabError
+from genlab.errors import CheckpointError, ConfigError, GenlabError
 from genlab.metrics.domain import (
     DOMAIN_EXTRACTORS,
     DomainClassifier,
@@ -60,7 +60,9 @@ def resolve_inception_weights(weights_path: str | None, timeout_s: float = 30.0)
 def resolve_weights(extractor: str, weights_path: str | None) -> Path:
     """The weights file an extractor will load, failing early with the fix if there is none."""
     if extractor == INCEPTION:
-        return resolve_inception_weights(weights_path)
+        path = resolve_inception_weights(weights_path)
+        _check_readable(path)  # a damaged file fails now, not after training
+        return path
     if extractor in DOMAIN_EXTRACTORS:
         path = resolve_domain_weights(extractor, weights_path)
         load_classifier(DomainClassifier(), path)  # a wrong file fails now, not after training
@@ -68,3 +70,13 @@ def resolve_weights(extractor: str, weights_path: str | None) -> Path:
     raise ConfigError(
         f"unknown metrics.extractor {extractor!r}; choose one of {', '.join(EXTRACTORS)}"
     )
+
+
+def _check_readable(path: Path) -> None:
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # unpickling errors come in many types
+        raise CheckpointError(
+            f"{path} is not a readable weights file ({type(exc).__name__}): it is damaged or "
+            "truncated; replace it or pass another metrics.weights_path"
+        ) from exc

@@ -95,6 +95,16 @@ class GenerativeModule(pl.LightningModule):
         for network in self.compilable_networks():
             network.compile(**options)
 
+    def on_fit_start(self) -> None:
+        # seed_everything gives every rank the same random stream, so without this each rank
+        # would draw the same latents (and penalty interpolates): the generator's global batch
+        # would be one rank's batch repeated. Derived from the step, so a resume differs too.
+        if self.trainer.world_size > 1:
+            torch.manual_seed(
+                hash((torch.initial_seed(), self.trainer.global_rank, self.trainer.global_step))
+                % 2**63
+            )
+
     def progress(self) -> dict[str, int]:
         """Training progress as summary.json reports it."""
         return {"global_step": self.trainer.global_step, "images_seen": self.images_seen}

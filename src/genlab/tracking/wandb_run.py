@@ -41,3 +41,13 @@ def update_wandb_summary(loggers: Iterable[Logger], summary: dict[str, Any]) -> 
             logger._experiment.summary.update(
                 {f"genlab/{key}": value for key, value in summary.items() if value is not None}
             )
+
+
+def previous_wandb_run_id(run_dir: Path) -> str | None:
+    """The id of the newest W&B run written into ``run_dir``: W&B names each run's folder
+    ``<offline-run|run>-<time>-<id>``."""
+    runs = [p for p in (run_dir / "wandb").glob("*run-*-*") if p.is_dir()]
+    if not runs:
+        return None
+    newest = max(runs, key=lambda p: p.name.rsplit("-", 2)[-2])
+    return newest.name.rsplit("-", 1)[-1]

@@ -1,0 +1,19 @@
+"""Checkpoint files: atomic writes, periodic saving, resuming a run from its newest valid one."""
+
+from genlab.checkpoints.atomic_io import AtomicCheckpointIO
+from genlab.checkpoints.periodic import PeriodicCheckpoint
+from genlab.checkpoints.resume import (
+    check_checkpoint_for_run,
+    newest_valid_checkpoint,
+    start_checkpoint,
+)
+from genlab.checkpoints.rng_state import RNGStateInCheckpoint
+
+__all__ = [
+    "AtomicCheckpointIO",
+    "PeriodicCheckpoint",
+    "RNGStateInCheckpoint",
+    "check_checkpoint_for_run",
+    "newest_valid_checkpoint",
+    "start_checkpoint",
+]

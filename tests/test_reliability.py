@@ -1,0 +1,395 @@
+"""Reliability: resume after SIGKILL, atomic checkpoints, the divergence guard, a table of bad
+inputs, determinism and checkpoint retention. Real training runs of a few steps each."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+import pytorch_lightning as pl
+import torch
+from omegaconf import DictConfig
+
+from genlab.checkpoints import AtomicCheckpointIO
+from genlab.cli.app import report_user_errors
+from genlab.cli.train import train
+from genlab.errors import TrainingDiverged
+from genlab.tracking.summary import read_summary
+from tests.conftest import FASHION_MNIST_MIRROR, REPO, compose_train
+from tests.test_cli import assert_no_good_run, assert_user_error
+
+SMALL_GAN = ["model.generator.width=16", "model.discriminator.width=16"]
+SMALL_VAE = ["model.encoder.width=16", "model.decoder.width=16"]
+LOSSES = ["train/d_loss", "train/g_loss"]
+
+
+def csv_losses(run: Path) -> pd.DataFrame:
+    """Per-batch losses of a run with logger=csv and trainer.log_every_n_steps=1."""
+    frame = pd.read_csv(run / "csv" / "metrics.csv")
+    return frame.dropna(subset=LOSSES).set_index("step")[LOSSES]
+
+
+# -- resume after a kill -----------------------------------------------------------------------
+
+# 160 training images in batches of 16: an epoch is 10 batches, 20 GAN optimizer steps, and
+# periodic checkpoints every 20 steps fall on epoch boundaries (see README, "Reliability").
+RESUMABLE = [
+    "debug=fast",
+    *SMALL_GAN,
+    "data.batch_size=16",
+    "data.val_size=59840",
+    "metrics=off",
+    "logger=[csv,wandb]",
+    "trainer.log_every_n_steps=1",
+    "trainer.deterministic=true",
+    "seed=3",
+    "trainer.max_steps=60",
+    "callbacks.model_checkpoint.every_n_train_steps=20",
+    "callbacks.sample_grid.every_n_steps=null",
+]
+
+
+def train_command(*args: str) -> list[str]:
+    return [sys.executable, str(REPO / "scripts" / "train.py"), *args]
+
+
+def cli_env() -> dict[str, str]:
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+    env.pop("HYDRA_FULL_ERROR", None)
+    return env
+
+
+def test_sigkilled_run_resumes_and_matches_an_uninterrupted_one(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    common = [*RESUMABLE, f"data.root={fashion_mnist_root}"]
+    reference = tmp_path / "reference"
+    done = subprocess.run(
+        train_command(*common, f"hydra.run.dir={reference}"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    run = tmp_path / "killed"
+    ckpts = run / "checkpoints"
+    process = subprocess.Popen(
+        train_command(*common, f"hydra.run.dir={run}"),
+        env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not (ckpts / "step0000040.ckpt").exists() and process.poll() is None:
+        assert time.monotonic() < deadline, "no periodic checkpoint appeared"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (run / "summary.json").exists()
+
+    # Damage every file of the newest step (last.ckpt is a copy of it): resume must warn and
+    # take the previous periodic checkpoint.
+    newest_step = max(int(p.stem.removeprefix("step")) for p in ckpts.glob("step*.ckpt"))
+    assert newest_step >= 40
+    for path in (ckpts / f"step{newest_step:07d}.ckpt", ckpts / "last.ckpt"):
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    resume_from = newest_step - 20
+
+    resumed = subprocess.run(
+        train_command(*common, "resume=true", f"hydra.run.dir={run}"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    log = resumed.stdout + resumed.stderr
+    assert f"Skipping {ckpts / 'last.ckpt'}, which cannot be read" in log
+    assert f"Resuming from {ckpts / f'step{resume_from:07d}.ckpt'}" in log
+
+    summary = read_summary(run)
+    assert summary["status"] == "ok" and summary["global_step"] == 60
+    assert summary["generator_steps"] == 30 and summary["images_seen"] == 30 * 16
+    assert torch.load(ckpts / "last.ckpt", weights_only=True)["global_step"] == 60
+    # One W&B run: the resumed process logged into the id the killed one created.
+    run_dirs = sorted((run / "wandb").glob("offline-run-*"))
+    assert len(run_dirs) == 2
+    assert {p.name.rsplit("-", 1)[-1] for p in run_dirs} == {summary["wandb_run_id"]}
+
+    # The CSV rows count batches (2 optimizer steps each). Tolerance: exact up to float
+    # rounding; deterministic CPU runs give bit-identical losses here.
+    expected, after = csv_losses(reference), csv_losses(run)
+    assert list(after.index) == list(range(resume_from // 2, 30))
+    pd.testing.assert_frame_equal(after, expected.loc[after.index], rtol=0, atol=1e-6)
+
+
+# -- atomic writes, retention, periodic and final checkpoints --------------------------------
+
+
+def test_atomic_checkpoint_io_leaves_the_old_file_when_a_save_fails(tmp_path: Path) -> None:
+    io, target = AtomicCheckpointIO(), tmp_path / "ckpts" / "last.ckpt"
+    io.save_checkpoint({"global_step": 1}, target)
+    with pytest.raises(Exception, match="pickle"):  # a lambda cannot be pickled mid-save
+        io.save_checkpoint({"global_step": 2, "bad": lambda: None}, target)
+    assert torch.load(target, weights_only=True) == {"global_step": 1}
+    assert [p.name for p in target.parent.iterdir()] == ["last.ckpt"]  # no partial file left
+
+
+def test_keep_last_time_trigger_and_final_checkpoint(
+    fashion_mnist_root: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def config(name: str, *overrides: str) -> DictConfig:
+        return compose_train(
+            ["debug=fast", *SMALL_GAN, f"data.root={fashion_mnist_root}", "logger=none",
+             "metrics=off", "data.batch_size=16", *overrides],
+            tmp_path / name,
+        )  # fmt: skip
+
+    # resume=true in a new run dir starts the run, with a warning.
+    cfg = config(
+        "steps", "trainer.max_steps=14", "callbacks.model_checkpoint.every_n_train_steps=4",
+        "callbacks.model_checkpoint.save_top_k=2", "resume=true",
+    )  # fmt: skip
+    assert train(cfg)["status"] == "ok"
+    assert "resume=true: no checkpoint in" in caplog.text
+    ckpts = Path(cfg.paths.output_dir) / "checkpoints"
+    # Saved at 4, 8, 12; the two newest kept; last.ckpt written again at the end (14).
+    assert sorted(p.name for p in ckpts.iterdir()) == [
+        "last.ckpt",
+        "step0000008.ckpt",
+        "step0000012.ckpt",
+    ]
+    last = ckpts / "last.ckpt"
+    assert not last.is_symlink()  # a copy written through the atomic plugin, not a link
+    assert torch.load(last, weights_only=True)["global_step"] == 14
+
+    timed = config(
+        "minutes", "trainer.max_steps=10", "callbacks.model_checkpoint.every_n_train_steps=null",
+        "callbacks.model_checkpoint.every_n_minutes=1e-9",
+        "callbacks.model_checkpoint.save_top_k=3",
+    )  # fmt: skip
+    train(timed)
+    saved = sorted(p.name for p in (Path(timed.paths.output_dir) / "checkpoints").iterdir())
+    # The time trigger fires after every batch (2 GAN steps), also under manual optimization.
+    assert saved == ["last.ckpt", "step0000006.ckpt", "step0000008.ckpt", "step0000010.ckpt"]
+
+
+# -- divergence --------------------------------------------------------------------------------
+
+
+def test_absurd_learning_rate_stops_the_run_as_diverged(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    result = subprocess.run(
+        train_command(
+            "model=vae", *SMALL_VAE, "debug=fast", "model.optimizer.lr=1e6", "metrics=off",
+            "trainer.max_steps=200", f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}",
+        ),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("genlab: error:")]
+    assert len(errors) == 1 and "training diverged at step" in errors[0], result.stderr[-3000:]
+    assert "train/loss=nan" in errors[0] and "Traceback" not in result.stderr
+    summary = read_summary(run)
+    assert summary["status"] == "diverged" and summary["global_step"] <= 5
+    assert not (run / "checkpoints").exists()
+    (wandb_run,) = (run / "wandb").glob("offline-run-*")
+    assert "got exitcode: 1" in (wandb_run / "logs" / "debug.log").read_text()
+
+
+def test_explosion_threshold_stops_a_gan(
+    fashion_mnist_root: Path, train_config: Callable[..., DictConfig]
+) -> None:
+    # With lr=1e6 the GAN's losses stay finite but reach ~1e15: only a threshold catches it.
+    cfg = train_config(
+        *SMALL_GAN, f"data.root={fashion_mnist_root}", "logger=none", "metrics=off",
+        "model.optimizer_g.lr=1e6", "model.optimizer_d.lr=1e6", "trainer.max_steps=200",
+        "callbacks.divergence_guard.threshold=1e4",
+    )  # fmt: skip
+    with pytest.raises(TrainingDiverged, match=r"callbacks\.divergence_guard\.threshold=10000"):
+        train(cfg)
+    summary = read_summary(cfg.paths.output_dir)
+    assert summary["status"] == "diverged" and summary["global_step"] <= 20
+
+
+# -- determinism -------------------------------------------------------------------------------
+
+
+class _RecordWandbSeed(pl.Callback):
+    """Reads the seed back from the (offline) W&B run's config while the run is open."""
+
+    seed: object = None
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        (logger,) = [lg for lg in trainer.loggers if isinstance(lg, pl.loggers.WandbLogger)]
+        self.seed = logger.experiment.config["seed"]
+
+
+def test_same_seed_same_losses_and_metrics(fashion_mnist_root: Path, tmp_path: Path) -> None:
+    def run(name: str, seed: int, *extra: str, callbacks=()) -> tuple[Path, dict]:
+        out = tmp_path / name
+        cfg = compose_train(
+            ["debug=fast", *SMALL_GAN, "data.batch_size=16", f"data.root={fashion_mnist_root}",
+             f"seed={seed}",
+             "trainer.deterministic=true", "trainer.max_steps=50", "trainer.log_every_n_steps=1",
+             "callbacks.sample_grid.every_n_steps=null", "metrics.num_samples=128",
+             "metrics.num_real=256", *extra],
+            out,
+        )  # fmt: skip
+        return out, train(cfg, extra_callbacks=callbacks)
+
+    recorder = _RecordWandbSeed()
+    # The W&B logger in one run only: loggers must not change what is trained.
+    first, first_summary = run("a", 5, "logger=[csv,wandb]", callbacks=[recorder])
+    second, second_summary = run("b", 5, "logger=csv")
+    other, _ = run("c", 6, "logger=csv", "metrics=off")
+    assert recorder.seed == 5 and first_summary["seed"] == 5
+    a, b, c = csv_losses(first), csv_losses(second), csv_losses(other)
+    assert len(a) == 25  # 50 optimizer steps = 25 batches
+    pd.testing.assert_frame_equal(a, b, rtol=0, atol=0)
+    assert not (a.to_numpy() == c.to_numpy()).any()
+    for key in ("fid", "kid_mean", "is_mean", "precision", "recall"):
+        assert first_summary[key] == second_summary[key], key
+
+
+# -- bad inputs --------------------------------------------------------------------------------
+
+
+def _vae_checkpoint(tmp_path: Path, root: Path) -> str:
+    out = tmp_path / "vae_run"
+    cfg = compose_train(
+        ["debug=fast", "model=vae", *SMALL_VAE, f"data.root={root}", "trainer.max_steps=2",
+         "logger=none", "metrics=off"],
+        out,
+    )  # fmt: skip
+    train(cfg)
+    return str(out / "checkpoints" / "last.ckpt")
+
+
+def _mirror(tmp_path: Path, damage: Callable[[Path], None]) -> list[str]:
+    """A copy of the Fashion-MNIST mirror with one file damaged, and an empty data root."""
+    mirror = tmp_path / "mirror"
+    shutil.copytree(FASHION_MNIST_MIRROR, mirror)
+    damage(mirror / "t10k-labels-idx1-ubyte.gz")
+    return [f"data.mirrors=[{mirror}]", "data.download=false", f"data.root={tmp_path / 'root'}"]
+
+
+def _flip_bytes(gz: Path) -> None:
+    data = bytearray(gz.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 16] = bytes(16)
+    gz.write_bytes(bytes(data))
+
+
+def _change_content(gz: Path) -> None:
+    labels = bytearray(gzip.decompress(gz.read_bytes()))
+    labels[-1] = (labels[-1] + 1) % 10  # a valid gzip of a file that is not the dataset's
+    gz.write_bytes(gzip.compress(bytes(labels)))
+
+
+def _garbage(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(b"\x00not a torch file" * 64)
+    return path
+
+
+# (id, overrides built from (tmp_path, fashion_mnist_root), fragments of the error line)
+BAD_INPUTS = [
+    ("max_steps_not_int", lambda t, r: ["trainer.max_steps=abc"], ["trainer.max_steps", "'abc'"]),
+    ("negative_lr", lambda t, r: ["model.optimizer_g.lr=-0.001"], ["model.optimizer_g.lr"]),
+    ("n_disc_zero", lambda t, r: ["model.n_disc=0"], ["model.n_disc", "at least 1"]),
+    ("negative_beta", lambda t, r: ["model=vae", "model.beta=-1"], ["model.beta"]),
+    ("num_samples_zero", lambda t, r: ["metrics.num_samples=0"], ["metrics.num_samples"]),
+    ("corrupt_gz", lambda t, r: _mirror(t, _flip_bytes), ["t10k-labels-idx1-ubyte.gz", "corrupt"]),
+    (
+        "checksum_mismatch",
+        lambda t, r: _mirror(t, _change_content),
+        ["SHA256 mismatch", "t10k-labels-idx1-ubyte.gz", "replace it"],
+    ),
+    (
+        "missing_weights",
+        lambda t, r: [f"data.root={r}", f"metrics.weights_path={t / 'none.pth'}"],
+        ["metrics.weights_path", "none.pth", "does not exist"],
+    ),
+    (
+        "corrupt_weights",
+        lambda t, r: [f"data.root={r}", f"metrics.weights_path={_garbage(t, 'w.pth')}"],
+        ["w.pth", "metrics.weights_path"],
+    ),
+    (
+        "corrupt_inception_weights",
+        lambda t, r: [
+            f"data.root={r}",
+            "metrics=inception",
+            f"metrics.weights_path={_garbage(t, 'i.pth')}",
+        ],
+        ["i.pth", "not a readable weights file", "metrics.weights_path"],
+    ),
+    (
+        "missing_ckpt",
+        lambda t, r: [f"data.root={r}", f"ckpt_path={t / 'none.ckpt'}"],
+        ["checkpoint not found", "none.ckpt"],
+    ),
+    (
+        "corrupt_ckpt",
+        lambda t, r: [f"data.root={r}", f"ckpt_path={_garbage(t, 'bad.ckpt')}"],
+        ["bad.ckpt", "corrupt or truncated"],
+    ),
+    (
+        "other_family_ckpt",
+        lambda t, r: [f"data.root={r}", f"ckpt_path={_vae_checkpoint(t, r)}"],
+        ["model=vae", "this run trains model=gan"],
+    ),
+    (
+        "resume_and_ckpt_path",
+        lambda t, r: ["resume=true", f"ckpt_path={t / 'x.ckpt'}"],
+        ["ckpt_path=FILE", "resume=true", "not both"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "fragments"), [row[1:] for row in BAD_INPUTS],
+                         ids=[row[0] for row in BAD_INPUTS])  # fmt: skip
+def test_bad_input_is_one_clear_line(
+    overrides: Callable[[Path, Path], list[str]],
+    fragments: list[str],
+    fashion_mnist_root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What `genlab-train` runs after Hydra composed the config: report_user_errors(train).
+    (Hydra-level rows, and the wiring of the real CLI, are checked by subprocess tests.)"""
+    run = tmp_path / "run"
+    cfg = compose_train(["debug=fast", *overrides(tmp_path, fashion_mnist_root)], run)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        report_user_errors(train)(cfg)
+    result = SimpleNamespace(returncode=exited.value.code, stderr=capsys.readouterr().err)
+    assert_user_error(result, *fragments)
+    assert_no_good_run(run)
+    assert not (run / "wandb").exists()
+
+
+def test_unknown_config_key_is_rejected_by_hydra(tmp_path: Path) -> None:
+    result = subprocess.run(
+        train_command("trainer.max_stepz=10", f"hydra.run.dir={tmp_path / 'run'}"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode != 0 and "Key 'max_stepz' is not in struct" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_unwritable_output_dir_is_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = subprocess.run(
+        train_command(f"hydra.run.dir={blocker / 'run'}"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert_user_error(result, str(blocker), "is a file, not a folder", "hydra.run.dir=DIR")
