@@ -26,8 +26,9 @@ import torch_fidelity
 from hydra.utils import instantiate
 from torch.utils.flop_counter import FlopCounterMode
 
-from genlab.benchmarking import QUIET, BatchClock, StopAfter, benchmark_config, rates
+from genlab.benchmarking import QUIET, BatchClock, StopAfter, rates
 from genlab.cli.train import train
+from genlab.config import compose_train_config
 from genlab.metrics.domain import register_domain_extractors
 from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.fidelity import UInt8Tensor, to_uint8
@@ -163,7 +164,7 @@ def main() -> None:
         "model": "gan (DCGAN, width 64, batch 64), fashion_mnist, 1 CPU process",
     }  # fmt: skip
     with TemporaryDirectory() as workdir:
-        cfg = benchmark_config(
+        cfg = compose_train_config(
             ["model=gan", *QUIET, f"metrics.num_samples={num_samples}"], Path(workdir) / "run"
         )
         lightning_s, plain_s = float("inf"), float("inf")

@@ -20,14 +20,15 @@ from tempfile import TemporaryDirectory
 
 import torch
 
-from genlab.benchmarking import QUIET, BatchClock, StopAfter, benchmark_config, rates
+from genlab.benchmarking import QUIET, BatchClock, StopAfter, rates
 from genlab.cli.train import train
+from genlab.config import compose_train_config
 
 
 def measure(
     model: str, trainer: str, precision: str, batches: int, warmup: int, workdir: Path
 ) -> dict[str, float]:
-    cfg = benchmark_config(
+    cfg = compose_train_config(
         [f"model={model}", f"trainer={trainer}", f"trainer.precision={precision}", *QUIET],
         workdir / f"{model}_{trainer}",
     )

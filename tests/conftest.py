@@ -9,18 +9,15 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 from PIL import Image
 
-from genlab.paths import config_dir
+from genlab.config import compose_train_config
 
 REPO = Path(__file__).resolve().parents[1]
 FASHION_MNIST_MIRROR = Path("/usr/share/datasets/fashion-mnist")
@@ -75,17 +72,7 @@ def image_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def compose_train(overrides: Iterable[str], output_dir: Path) -> DictConfig:
-    """The config `genlab-train` would run with these overrides, writing to output_dir."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
-        cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(output_dir)
-        # A Hydra app's task sees its config without the hydra node (read via HydraConfig).
-        del cfg["hydra"]
-    return cfg
+compose_train = compose_train_config
 
 
 @pytest.fixture

@@ -1,19 +1,11 @@
-"""What genlab's benchmark scripts share: a composed run config and batch timing callbacks."""
+"""What genlab's benchmark scripts share: quiet training overrides and batch timing callbacks."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, open_dict
-
-from genlab.paths import config_dir
 
 # Training only: no logger, no metrics, no progress bar.
 QUIET = [
@@ -23,18 +15,6 @@ QUIET = [
     "+trainer.enable_progress_bar=false",
     "~callbacks.progress_bar",
 ]
-
-
-def benchmark_config(overrides: Sequence[str], output_dir: Path) -> DictConfig:
-    """The config `genlab-train` would run with these overrides, writing to output_dir."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
-        cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(output_dir)
-        del cfg["hydra"]
-    return cfg
 
 
 class BatchClock(pl.Callback):

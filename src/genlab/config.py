@@ -1,14 +1,34 @@
-"""Checks on a composed config that fail before anything is written or trained."""
+"""Composing a train config outside a Hydra app, and checks that fail before anything is
+written or trained."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, ListConfig, open_dict
 
 from genlab.distributed.strategy import check_strategy_fits_model
 from genlab.errors import ConfigError
+from genlab.paths import config_dir
+
+
+def compose_train_config(overrides: Iterable[str], output_dir: Path) -> DictConfig:
+    """The config `genlab-train` would run with these overrides, writing to output_dir
+    (for tests, benchmarks and notebooks)."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
+        cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(output_dir)
+        # A Hydra app's task sees its config without the hydra node (read via HydraConfig).
+        del cfg["hydra"]
+    return cfg
 
 
 def check_train_config(cfg: DictConfig) -> None:

@@ -14,8 +14,9 @@ from omegaconf import DictConfig
 
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError
+from genlab.hashing import sha256_of
 from genlab.metrics.classifier_module import ClassifierModule
-from genlab.metrics.domain import DOMAIN_EXTRACTORS, sha256_of
+from genlab.metrics.domain import DOMAIN_EXTRACTORS
 
 log = logging.getLogger("genlab.train_extractor")
 

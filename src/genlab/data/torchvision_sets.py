@@ -7,7 +7,6 @@ Fashion-MNIST is found in ``data.root``, then in local mirrors of the original `
 from __future__ import annotations
 
 import gzip
-import hashlib
 import logging
 import os
 import shutil
@@ -24,6 +23,7 @@ from torchvision import datasets
 
 from genlab.data.base import ImageDataModule
 from genlab.errors import ConfigError, DataCorruptError, DataNotFoundError
+from genlab.hashing import sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class _IDXDataModule(ImageDataModule):
             return
         for name, expected in self.sha256.items():
             path = self.raw_dir / name
-            if _sha256(path) == expected:
+            if sha256_of(path) == expected:
                 continue
             if mirror is None:
                 fix = "delete it and genlab decompresses it again from a mirror"
@@ -231,11 +231,3 @@ def _gunzip(source: Path, target: Path) -> None:
             f"{source} is corrupt ({type(exc).__name__}: {exc}); replace the file"
         ) from exc
     partial.replace(target)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -7,7 +7,6 @@ for an Inception number. Weights ship inside the package and are checked by SHA2
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from torch import Tensor, nn
 from torch_fidelity.feature_extractor_base import FeatureExtractorBase
 
 from genlab.errors import CheckpointError, ConfigError
+from genlab.hashing import sha256_of
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -43,14 +43,6 @@ DOMAIN_EXTRACTORS: dict[str, DomainExtractorSpec] = {
         dataset="mnist", weights_file="mnist_cnn.pt", sha256=None, mean=0.1307, std=0.3081
     ),
 }
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class DomainClassifier(nn.Module):

@@ -9,7 +9,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from genlab.errors import ConfigError
-from genlab.metrics.domain import sha256_of
+from genlab.hashing import sha256_of
 from genlab.metrics.weights import resolve_weights
 
 METRICS = ("fid", "is", "kid", "prc")
