@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
@@ -11,6 +12,7 @@ import torch
 from genlab.callbacks.periodic import EveryNSteps
 from genlab.metrics.evaluator import Evaluator
 from genlab.models.base import GenerativeModule
+from genlab.tracking.history import append_history
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +23,22 @@ class FidelityMetrics(EveryNSteps):
 
     name = "metrics"
 
-    def __init__(self, evaluator: Evaluator, every_n_steps: int | None = None) -> None:
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        every_n_steps: int | None = None,
+        history_path: Path | None = None,
+    ) -> None:
         super().__init__(every_n_steps, at_start=False)
         self.evaluator = evaluator
+        self.history_path = history_path
         self.results: dict[str, Any] = {}
 
     def run(self, trainer: pl.Trainer, model: GenerativeModule) -> None:
         if trainer.is_global_zero:
             self.results = self.evaluator.score_model(model)
+            if self.history_path is not None:
+                append_history(self.history_path, {"step": trainer.global_step, **self.results})
             extractor = self.evaluator.protocol.extractor
             logged: dict[str, Any] = {
                 f"metrics/{extractor}/{k}": v for k, v in self.results.items()
@@ -38,11 +48,12 @@ class FidelityMetrics(EveryNSteps):
                 logger.log_metrics(logged)
             # In callback_metrics, checkpoints can monitor the scores, and Lightning hands
             # them back to the main process when rank zero was spawned (ddp_spawn).
+            protocol_fields = self.evaluator.fields()
             trainer.callback_metrics.update(
                 {
                     f"{self._prefix}{key}": torch.tensor(float(value), dtype=torch.float64)
                     for key, value in self.results.items()
-                    if key not in self.evaluator.fields()
+                    if key not in protocol_fields
                 }
             )
             log.info("Metrics at step %d (%s): %s", trainer.global_step, extractor, self.results)

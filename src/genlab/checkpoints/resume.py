@@ -16,13 +16,17 @@ log = logging.getLogger(__name__)
 def check_checkpoint_for_run(path: Path, model_name: str) -> dict[str, Any]:
     """The checkpoint, if it is readable and was written by a run of the same model family."""
     checkpoint = read_checkpoint(path)
+    _check_family(checkpoint, path, model_name)
+    return checkpoint
+
+
+def _check_family(checkpoint: dict[str, Any], path: Path, model_name: str) -> None:
     written_by = checkpoint[CONFIG_KEY].get("model_name")
     if written_by != model_name:
         raise CheckpointError(
             f"{path} is a checkpoint of model={written_by}, but this run trains "
             f"model={model_name}; pass model={written_by} or a {model_name} checkpoint"
         )
-    return checkpoint
 
 
 def newest_valid_checkpoint(folder: Path, model_name: str) -> Path | None:
@@ -35,13 +39,13 @@ def newest_valid_checkpoint(folder: Path, model_name: str) -> Path | None:
     )
     for path in candidates:
         try:
-            read_checkpoint(path)
+            checkpoint = read_checkpoint(path)
         except CheckpointError as exc:
             reason = type(exc.__cause__).__name__ if exc.__cause__ else "not a genlab checkpoint"
             log.warning("Skipping %s, which cannot be read (%s); trying an older one", path, reason)
             continue
         # A readable checkpoint of another model is a mistake, not damage: stop there.
-        check_checkpoint_for_run(path, model_name)
+        _check_family(checkpoint, path, model_name)
         return path
     if candidates:
         raise CheckpointError(

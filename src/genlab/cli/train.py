@@ -27,6 +27,7 @@ from genlab.errors import ConfigError, TrainingDiverged
 from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.protocol import MetricProtocol
 from genlab.paths import git_sha
+from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.summary import SUMMARY_FILE, finite_or_none, write_json_atomic
 from genlab.tracking.wandb_run import (
     finish_wandb,
@@ -157,7 +158,11 @@ def _metrics_callback(
         return None
     protocol = MetricProtocol.from_config(cfg.metrics)
     evaluator = Evaluator(protocol, datamodule, Path(cfg.metrics.cache_dir))
-    return FidelityMetrics(evaluator, every_n_steps=cfg.metrics.every_n_steps)
+    return FidelityMetrics(
+        evaluator,
+        every_n_steps=cfg.metrics.every_n_steps,
+        history_path=Path(cfg.paths.output_dir) / HISTORY_FILE,
+    )
 
 
 def _all_finite(metrics: dict[str, Any]) -> bool:

@@ -15,3 +15,10 @@ def read_history(run_dir: str | Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def append_history(path: Path, record: dict[str, Any]) -> None:
+    """One evaluation as a line of ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as history:
+        history.write(json.dumps(record, default=float) + "\n")
