@@ -29,7 +29,7 @@ from tests.conftest import FASHION_MNIST_MIRROR, REPO, compose_train
 from tests.test_cli import assert_no_good_run, assert_user_error
 
 SMALL_GAN = ["model.generator.width=16", "model.discriminator.width=16"]
-SMALL_VAE = ["model.encoder.width=16", "model.decoder.width=16"]
+SMALL_VAE = ["model.encoder.trunk.width=16", "model.decoder.width=16"]
 LOSSES = ["train/d_loss", "train/g_loss"]
 
 

@@ -19,7 +19,7 @@ MODELS = ["gan", "wgan_gp", "vae"]
 SMALL_NETS = {
     "gan": ["model.generator.width=16", "model.discriminator.width=16"],
     "wgan_gp": ["model.generator.width=16", "model.discriminator.width=16"],
-    "vae": ["model.encoder.width=16", "model.decoder.width=16"],
+    "vae": ["model.encoder.trunk.width=16", "model.decoder.width=16"],
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pytest
@@ -20,7 +21,13 @@ from genlab.losses import (
     gradient_penalty,
     kl_standard_normal,
 )
-from genlab.nets import DCGANDiscriminator, DCGANGenerator, GaussianEncoder
+from genlab.nets import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    GaussianEncoder,
+    InfoGANDiscriminator,
+    InfoGANGenerator,
+)
 from genlab.sampling import interpolation_latents
 
 REAL = torch.tensor([2.0, -1.0])
@@ -94,8 +101,30 @@ def test_dcgan_networks_fit_the_image_size(size: int, channels: int) -> None:
     assert images.shape == (2, channels, size, size)
     assert images.abs().max() <= 1.0
     assert DCGANDiscriminator(channels, size, width=8)(images).shape == (2, 1)
-    mean, logvar = GaussianEncoder(5, channels, size, width=8)(images)
+    trunk = functools.partial(DCGANDiscriminator, channels, size, width=8)
+    mean, logvar = GaussianEncoder(5, trunk)(images)
     assert mean.shape == logvar.shape == (2, 5)
+
+
+@pytest.mark.parametrize("size", [28, 32])
+@pytest.mark.parametrize("norm", ["batch", "none"])
+def test_infogan_networks_fit_the_image_size(size: int, norm: str) -> None:
+    generator = InfoGANGenerator(8, 1, size, width=4, hidden=16, norm=norm)
+    images = generator(torch.randn(2, 8))
+    assert images.shape == (2, 1, size, size)
+    assert images.min() >= 0.0 and images.max() <= 1.0  # sigmoid output, as Lucic et al.
+    critic = InfoGANDiscriminator(1, size, width=4, hidden=16, norm=norm, spectral_norm=True)
+    assert critic(images).shape == (2, 1)
+    layers = [m for m in critic.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    assert len(layers) == 4 and all(hasattr(m, "parametrizations") for m in layers)
+    trunk = functools.partial(InfoGANDiscriminator, 1, size, width=4, hidden=16)
+    mean, logvar = GaussianEncoder(3, trunk)(images)
+    assert mean.shape == logvar.shape == (2, 3)
+
+
+def test_infogan_networks_refuse_sizes_not_divisible_by_four() -> None:
+    with pytest.raises(ConfigError, match="divisible by 4"):
+        InfoGANGenerator(8, 1, 30)
 
 
 def test_spectral_norm_option_wraps_every_convolution() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -91,6 +92,9 @@ class GAN(GenerativeModule):
         """An extra term for the discriminator's loss and values to log; none by default."""
         return None, {}
 
+    def after_discriminator_step(self) -> None:
+        """Called after each discriminator update (e.g. to clip its weights); nothing by default."""
+
     def training_step(self, batch: Any, batch_idx: int) -> None:
         real = self.images_of(batch)
         opt_g, opt_d = self.optimizers()
@@ -119,6 +123,7 @@ class GAN(GenerativeModule):
             opt_d.zero_grad(set_to_none=True)
             self.manual_backward(total)
             opt_d.step()
+        self.after_discriminator_step()
         logs = {
             "train/d_loss": d_loss.detach(),
             "train/d_real": real_scores.detach().mean(),
@@ -177,4 +182,25 @@ class WGANGP(GAN):
         return self.gp_weight * penalty, logs
 
 
-__all__ = ["GAN", "WGANGP"]
+class WGAN(GAN):
+    """WGAN (Arjovsky et al. 2017): Wasserstein loss with the critic's weights clipped to
+    [-clip_value, clip_value] after every critic update."""
+
+    def __init__(self, *args: Any, clip_value: float = 0.01, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if clip_value <= 0:
+            raise ConfigError(f"model.clip_value must be positive, got {clip_value}")
+        self.clip_value = clip_value
+
+    @torch.no_grad()
+    def after_discriminator_step(self) -> None:
+        for parameter in self.discriminator.parameters():
+            parameter.clamp_(-self.clip_value, self.clip_value)
+
+    def discriminator_regularizer(
+        self, real: Tensor, fake: Tensor, real_scores: Tensor, fake_scores: Tensor
+    ) -> tuple[None, dict[str, Tensor]]:
+        return None, {"wasserstein": wasserstein_estimate(real_scores, fake_scores)}
+
+
+__all__ = ["GAN", "WGAN", "WGANGP"]

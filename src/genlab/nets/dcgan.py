@@ -89,7 +89,7 @@ class DCGANGenerator(nn.Module):
             ]
         layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), _output(output)]
         self.net = nn.Sequential(*layers)
-        _init_dcgan_weights(self)
+        init_dcgan_weights(self)
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z.view(z.size(0), self.latent_dim, 1, 1))
@@ -127,16 +127,17 @@ class DCGANDiscriminator(nn.Module):
             ]
         layers += [sn(nn.Conv2d(widths[-1], out_features, base, 1, 0))]
         self.net = nn.Sequential(*layers)
-        _init_dcgan_weights(self)
+        init_dcgan_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x).flatten(start_dim=1)
 
 
-def _init_dcgan_weights(module: nn.Module) -> None:
-    """N(0, 0.02) for convolutions, N(1, 0.02) for norm scales (Radford et al. 2015)."""
+def init_dcgan_weights(module: nn.Module) -> None:
+    """N(0, 0.02) for convolutions and linear layers, N(1, 0.02) for norm scales
+    (Radford et al. 2015)."""
     for m in module.modules():
-        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
             weight = (
                 m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
             )
@@ -144,7 +145,9 @@ def _init_dcgan_weights(module: nn.Module) -> None:
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif (
-            isinstance(m, nn.BatchNorm2d | nn.GroupNorm | nn.InstanceNorm2d)
+            isinstance(
+                m, nn.BatchNorm1d | nn.BatchNorm2d | nn.GroupNorm | nn.InstanceNorm2d | nn.LayerNorm
+            )
             and m.weight is not None
         ):
             nn.init.normal_(m.weight, 1.0, 0.02)

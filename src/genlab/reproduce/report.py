@@ -1,0 +1,147 @@
+"""paper_vs_genlab.md: the paper's number beside genlab's mean ± std per model, and whether
+the two rank the models the same way."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from scipy import stats
+
+from genlab.compare.stats import METRICS, aggregate
+from genlab.reproduce.baseline import Baseline, BaselineVariant, Budget
+from genlab.reproduce.runner import RunResult
+
+REPORT_FILE = "paper_vs_genlab.md"
+SCORES = {"fid": "FID", "is_mean": "IS", "kid_mean": "KID"}
+
+
+@dataclass
+class VariantScores:
+    variant: BaselineVariant
+    results: list[RunResult]
+
+    def values(self, metric: str) -> list[float]:
+        return [
+            float(r.summary[metric])
+            for r in self.results
+            if r.status == "ok" and r.summary.get(metric) is not None
+        ]
+
+    def cell(self, metric: str) -> str:
+        values = self.values(metric)
+        if not values:
+            return "n/a"
+        agg = aggregate(values)
+        digits = 4 if metric == "kid_mean" else 2
+        if math.isnan(agg.std):
+            return f"{agg.mean:.{digits}f}"
+        return f"{agg.mean:.{digits}f} ± {agg.std:.{digits}f}"
+
+    def mean(self, metric: str) -> float | None:
+        values = self.values(metric)
+        return sum(values) / len(values) if values else None
+
+    def statuses(self) -> str:
+        ok = sum(r.status == "ok" for r in self.results)
+        others = [f"{r.status} seed {r.seed}" for r in self.results if r.status != "ok"]
+        return f"{ok}/{len(self.results)}" + (f" ({', '.join(others)})" if others else "")
+
+
+def ranks(values: dict[str, float]) -> dict[str, int]:
+    """1 = best (lowest for lower-is-better metrics)."""
+    return {name: i + 1 for i, name in enumerate(sorted(values, key=values.__getitem__))}
+
+
+def ranking_agreement(
+    paper: dict[str, float], genlab: dict[str, float], lower_is_better: bool
+) -> tuple[float, list[tuple[str, str]], int]:
+    """Kendall's tau between the two orders, the discordant pairs, and the number of pairs."""
+    names = sorted(set(paper) & set(genlab))
+    sign = 1.0 if lower_is_better else -1.0
+    discordant = [
+        (a, b)
+        for a, b in itertools.combinations(names, 2)
+        if (paper[a] - paper[b]) * (genlab[a] - genlab[b]) < 0
+    ]
+    pairs = len(names) * (len(names) - 1) // 2
+    if len(names) < 2:
+        return math.nan, discordant, pairs
+    tau = stats.kendalltau([sign * paper[n] for n in names], [sign * genlab[n] for n in names])
+    return float(tau.statistic), discordant, pairs
+
+
+def paper_vs_genlab(
+    baseline: Baseline, budget: Budget, results: Sequence[RunResult], extractor: str | None
+) -> str:
+    """The report's markdown."""
+    metric = baseline.paper_metric
+    lower_is_better = METRICS.get(metric, "lower") == "lower"
+    by_variant: dict[str, VariantScores] = {}
+    for result in results:
+        by_variant.setdefault(
+            result.variant.name, VariantScores(result.variant, [])
+        ).results.append(result)
+    scored = list(by_variant.values())
+    paper = {s.variant.name: s.variant.paper_point for s in scored if s.variant.paper_point}
+    genlab = {s.variant.name: m for s in scored if (m := s.mean(metric)) is not None}
+    paper_rank = ranks({k: v if lower_is_better else -v for k, v in paper.items()})
+    genlab_rank = ranks({k: v if lower_is_better else -v for k, v in genlab.items() if k in paper})
+    seeds = max((len(s.results) for s in scored), default=0)
+    lines = [
+        f"# {baseline.title}: paper vs genlab",
+        "",
+        f"Source: {baseline.source}",
+        "",
+        f"- Paper: {baseline.paper_protocol} ({baseline.paper_extractor}).",
+        f"- genlab: budget `{budget.name}`: {budget.description}; {seeds} seeds, mean ± std "
+        f"(sample std) of the final scores, features of `{extractor or 'n/a'}`.",
+        "- Numbers from different feature extractors are not comparable in value; the ranks are.",
+        "",
+        f"| model | paper {SCORES.get(metric, metric)} | "
+        + " | ".join(f"genlab {name}" for name in SCORES.values())
+        + " | runs ok | paper rank | genlab rank |",
+        "|---|---|" + "---|" * len(SCORES) + "---|---|---|",
+    ]
+    for s in scored:
+        paper_value = s.variant.paper
+        paper_cell = (
+            "n/a"
+            if paper_value is None
+            else f"{paper_value[0]:g}-{paper_value[1]:g}"
+            if isinstance(paper_value, tuple)
+            else f"{paper_value:g}"
+        )
+        cells = [
+            s.variant.label,
+            paper_cell,
+            *(s.cell(m) for m in SCORES),
+            s.statuses(),
+            str(paper_rank.get(s.variant.name, "n/a")),
+            str(genlab_rank.get(s.variant.name, "n/a")),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    tau, discordant, pairs = ranking_agreement(paper, genlab, lower_is_better)
+    lines += ["", "## Ranking agreement", ""]
+    if pairs == 0 or math.isnan(tau):
+        lines.append("Fewer than two models have both a paper number and a genlab score.")
+    else:
+        label = {s.variant.name: s.variant.label for s in scored}
+        lines.append(
+            f"Kendall's tau between the paper's order and genlab's: {tau:.2f} "
+            f"({pairs - len(discordant)} of {pairs} pairs in the same order)."
+        )
+        if discordant:
+            lines.append(
+                "Pairs ordered differently: "
+                + "; ".join(f"{label[a]} vs {label[b]}" for a, b in discordant)
+                + "."
+            )
+    lines += [
+        "",
+        "Per-run scores, Welch's t-tests between models, curves and sample grids: "
+        "[comparison/comparison.md](comparison/comparison.md).",
+    ]
+    return "\n".join(lines) + "\n"

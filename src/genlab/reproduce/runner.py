@@ -1,0 +1,110 @@
+"""Runs a baseline's variants x seeds, each a training process with its own run dir.
+
+``out_dir/<variant>/seed<k>/`` holds each run; a run that ended (``ok`` or ``diverged``:
+the same seed diverges again) is kept when the table is run again, so an interrupted
+table, or one given more seeds, only runs what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from genlab.reproduce.baseline import Baseline, BaselineVariant, Budget
+from genlab.sweeps.trial import run_trial
+from genlab.tracking.summary import SUMMARY_FILE, read_summary
+
+log = logging.getLogger("genlab.reproduce")
+FINISHED = ("ok", "diverged")
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    variant: BaselineVariant
+    seed: int
+    run_dir: Path
+    command: tuple[str, ...]
+
+
+@dataclass
+class RunResult:
+    variant: BaselineVariant
+    seed: int
+    run_dir: Path
+    summary: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        return str(self.summary.get("status", "failed"))
+
+
+def plan(
+    baseline: Baseline,
+    budget: Budget,
+    variants: Sequence[BaselineVariant],
+    seeds: int,
+    out_dir: Path,
+    overrides: Sequence[str] = (),
+) -> list[PlannedRun]:
+    """Every run of the table, seed-major: with fewer seeds done, every variant has some."""
+    runs = []
+    for seed in range(seeds):
+        for variant in variants:
+            run_dir = (out_dir / variant.name / f"seed{seed}").resolve()
+            command = (
+                sys.executable,
+                "-m",
+                "genlab.cli.train",
+                f"experiment={variant.experiment}",
+                f"seed={seed}",
+                f"group={baseline.name}_{budget.name}",
+                f"run_name={baseline.name}_{variant.name}_seed{seed}",
+                *budget.overrides,
+                *budget.variant_overrides.get(variant.name, ()),
+                *overrides,
+                f"hydra.run.dir={run_dir}",
+            )
+            runs.append(PlannedRun(variant, seed, run_dir, command))
+    return runs
+
+
+def finished(run_dir: Path) -> bool:
+    return (run_dir / SUMMARY_FILE).is_file() and read_summary(run_dir).get("status") in FINISHED
+
+
+def execute(runs: Sequence[PlannedRun], cwd: Path, workers: int = 1) -> list[RunResult]:
+    """Runs what has not finished yet (``workers`` at a time); returns every run's result."""
+    todo = [run for run in runs if not finished(run.run_dir)]
+    log.info(
+        "%d of %d runs to do (%d finished before)", len(todo), len(runs), len(runs) - len(todo)
+    )
+
+    def run_one(run: PlannedRun) -> None:
+        log.info("Run %s seed %d: %s", run.variant.name, run.seed, " ".join(run.command[3:]))
+        outcome = run_trial(list(run.command), run.run_dir, cwd)
+        fid = outcome.summary.get("fid")
+        log.info(
+            "Run %s seed %d: %s in %.0f s%s",
+            run.variant.name,
+            run.seed,
+            outcome.status,
+            outcome.wall_s,
+            f", fid {fid:.3f}" if fid is not None else f" ({outcome.error})",
+        )
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run_one, todo))
+    return [
+        RunResult(
+            run.variant,
+            run.seed,
+            run.run_dir,
+            read_summary(run.run_dir) if (run.run_dir / SUMMARY_FILE).is_file() else {},
+        )
+        for run in runs
+    ]
