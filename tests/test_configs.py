@@ -17,7 +17,13 @@ CONF = config_dir()
 
 
 def options(group: str) -> list[str]:
-    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+    """The group's options, with those in sub-folders (``experiment=lucic2018/...``); files
+    starting with ``_`` are shared parts, not options."""
+    return sorted(
+        p.relative_to(CONF / group).with_suffix("").as_posix()
+        for p in (CONF / group).rglob("*.yaml")
+        if not p.name.startswith("_") and ((CONF / group) == p.parent or group == "experiment")
+    )
 
 
 def test_groups_hold_the_contracted_options() -> None:
