@@ -1,0 +1,126 @@
+"""scripts/reproduce.py: a baseline's table of models x seeds, and "paper vs genlab"."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from genlab.paths import config_dir
+from genlab.reproduce.baseline import Baseline, BaselineVariant
+from genlab.reproduce.report import paper_vs_genlab, ranking_agreement
+from genlab.reproduce.runner import RunResult
+from tests.conftest import compose_train, run_cli
+
+BASELINES = sorted(p.stem for p in (config_dir() / "baseline").glob("*.yaml"))
+
+
+def load_baseline(name: str) -> Baseline:
+    config = OmegaConf.to_container(OmegaConf.load(config_dir() / "baseline" / f"{name}.yaml"))
+    return Baseline.from_dict(config)
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_every_baseline_variant_composes_at_every_budget(name: str, tmp_path: Path) -> None:
+    baseline = load_baseline(name)
+    assert baseline.name == name
+    for budget in baseline.budgets.values():
+        for variant in baseline.variants:
+            overrides = [
+                f"experiment={variant.experiment}",
+                *budget.overrides,
+                *budget.variant_overrides.get(variant.name, ()),
+            ]
+            cfg = compose_train(overrides, tmp_path)
+            assert cfg.experiment_name == variant.experiment
+
+
+def test_table_runs_reports_paper_vs_genlab_and_only_reruns_what_is_missing(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "table"
+    common = [
+        "baseline=lucic2018_fashion_mnist",
+        "budget=smoke",
+        f"out_dir={out}",
+        f"overrides=['data.root={fashion_mnist_root}']",
+    ]
+    first = run_cli("reproduce", *common, "seeds=2", "variants=[ns_gan,vae]")
+    assert first.returncode == 0, first.stderr[-3000:]
+    runs = {(v, s): out / v / f"seed{s}" for v in ("ns_gan", "vae") for s in (0, 1)}
+    summaries = {key: json.loads((d / "summary.json").read_text()) for key, d in runs.items()}
+    assert {s["status"] for s in summaries.values()} == {"ok"}
+    assert {(s["experiment"], s["seed"]) for s in summaries.values()} == {
+        (f"lucic2018/fashion_mnist_{v}", seed) for v, seed in runs
+    }
+
+    report = (out / "paper_vs_genlab.md").read_text()
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in report.splitlines()}
+    assert "| 26.5 |" in rows["NS GAN"] and "| 2/2 |" in rows["NS GAN"]
+    assert "| 44-59 |" in rows["VAE"] and "| 2/2 |" in rows["VAE"]
+    fid = sorted(summaries[("vae", s)]["fid"] for s in (0, 1))
+    mean = sum(fid) / 2
+    std = abs(fid[1] - fid[0]) / math.sqrt(2)
+    assert f"{mean:.2f} ± {std:.2f}" in rows["VAE"]
+    assert "Kendall's tau" in report and "budget `smoke`" in report
+    assert (out / "comparison" / "comparison.md").is_file()
+
+    # More seeds for one model: only the missing run trains, the others are kept as they are.
+    stamps = {key: (d / "summary.json").stat().st_mtime_ns for key, d in runs.items()}
+    second = run_cli("reproduce", *common, "seeds=3", "variants=[ns_gan]")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "1 of 3 runs to do (2 finished before)" in second.stdout + second.stderr
+    assert json.loads((out / "ns_gan" / "seed2" / "summary.json").read_text())["status"] == "ok"
+    assert {key: (d / "summary.json").stat().st_mtime_ns for key, d in runs.items()} == stamps
+    assert "| 3/3 |" in (out / "paper_vs_genlab.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("budget=gpu_week", "has no budget 'gpu_week'; choose one of paper, cpu, smoke"),
+        ("variants=[ns_gan,began]", "has no variants ['began']"),
+        ("seeds=0", "seeds and workers must be >= 1"),
+    ],
+)
+def test_bad_table_requests_are_one_line_errors(
+    override: str, message: str, tmp_path: Path
+) -> None:
+    result = run_cli("reproduce", override, f"out_dir={tmp_path / 'table'}")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("genlab: error: baseline lucic2018_fashion")
+    assert message in result.stderr
+    assert not (tmp_path / "table" / "paper_vs_genlab.md").exists()
+
+
+def test_ranking_agreement_counts_discordant_pairs() -> None:
+    paper = {"a": 1.0, "b": 2.0, "c": 3.0}
+    genlab = {"a": 10.0, "b": 30.0, "c": 20.0}
+    tau, discordant, pairs = ranking_agreement(paper, genlab, lower_is_better=True)
+    assert pairs == 3 and discordant == [("b", "c")]
+    assert tau == pytest.approx(1 / 3)
+    # Higher-is-better scores (IS) rank the other way round; the pairs agree or not the same.
+    assert ranking_agreement(paper, genlab, lower_is_better=False)[:2] == (
+        pytest.approx(1 / 3),
+        [("b", "c")],
+    )
+
+
+def test_report_lists_runs_that_did_not_end_ok() -> None:
+    baseline = load_baseline("lucic2018_fashion_mnist")
+    ns_gan = next(v for v in baseline.variants if v.name == "ns_gan")
+    wgan = BaselineVariant("wgan", "WGAN", "lucic2018/fashion_mnist_wgan", 21.5)
+    results = [
+        RunResult(ns_gan, 0, Path("r0"), {"status": "ok", "fid": 30.0, "is_mean": 3.0}),
+        RunResult(ns_gan, 1, Path("r1"), {"status": "diverged", "fid": None}),
+        RunResult(wgan, 0, Path("r2"), {"status": "ok", "fid": 40.0}),
+        RunResult(wgan, 1, Path("r3"), {}),  # the process died before writing its summary
+    ]
+    report = paper_vs_genlab(baseline, baseline.budget("cpu"), results, "genlab-fashion-mnist-cnn")
+    assert "| NS GAN | 26.5 | 30.00 | 3.00 | n/a | 1/2 (diverged seed 1) | 2 | 1 |" in report
+    assert "| WGAN | 21.5 | 40.00 | n/a | n/a | 1/2 (failed seed 1) | 1 | 2 |" in report
+    assert "(0 of 1 pairs in the same order)" in report
