@@ -13,6 +13,8 @@ import yaml
 from PIL import Image
 from scipy import stats
 
+from genlab.compare.runs import find_run_dirs, load_run
+from genlab.compare.variants import group_variants
 from tests.conftest import run_cli
 from tests.test_cli import assert_user_error
 
@@ -135,3 +137,21 @@ def test_missing_path_and_offline_wandb_project_are_user_errors(tmp_path: Path) 
         env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "no_netrc")},
     )
     assert_user_error(result, "W&B login", "compare the local run dirs")
+
+
+def test_variants_are_labelled_by_the_overrides_that_tell_them_apart(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    for loss, seeds in FINALS.items():
+        for seed, metrics in seeds.items():
+            run = write_run(root, loss, seed, metrics)
+            overrides = [
+                f"model.loss._target_={loss}",
+                f"seed={seed}",
+                f"run_name=r{seed}",
+                "trainer.max_steps=20",  # common to every variant: not in the label
+                f"hydra.run.dir={run}",
+            ]
+            (run / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    variants = group_variants([load_run(d) for d in find_run_dirs([root])])
+    assert sorted(v.label for v in variants) == sorted([A, B])
+    assert all(len(v.runs) == 2 for v in variants)

@@ -21,6 +21,7 @@ class Run:
     summary: dict[str, Any]
     config: dict[str, Any]  # flat: dotted keys -> values, as in .hydra/config.yaml
     history: list[dict[str, Any]] = field(default_factory=list)
+    overrides: tuple[str, ...] = ()  # the command line's, from .hydra/overrides.yaml
 
     @property
     def seed(self) -> Any:
@@ -57,7 +58,15 @@ def load_run(run_dir: Path) -> Run:
     if not config_file.is_file():
         raise ConfigError(f"{run_dir} has no .hydra/config.yaml: it is not a genlab run dir")
     config = OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
-    return Run(run_dir, read_summary(run_dir), dict(_flatten(config)), read_history(run_dir))
+    overrides_file = run_dir / ".hydra" / "overrides.yaml"
+    overrides = OmegaConf.load(overrides_file) if overrides_file.is_file() else []
+    return Run(
+        run_dir,
+        read_summary(run_dir),
+        dict(_flatten(config)),
+        read_history(run_dir),
+        tuple(map(str, overrides)),
+    )
 
 
 def _flatten(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -33,17 +33,51 @@ class Variant:
         return [run.seed for run in self.runs]
 
 
+# Settings shown in a label at most; the rest are counted.
+_MAX_LABEL_SETTINGS = 4
+
+
 def group_variants(runs: list[Run]) -> list[Variant]:
-    """Variants in order of first appearance, labelled by the settings that tell them apart."""
+    """Variants in order of first appearance, labelled by the settings that tell them apart:
+    the command-line overrides that differ (``experiment=...``, ``model.ema_decay=...``) when
+    those tell every variant apart, else the differing keys of the resolved configs."""
     groups: dict[tuple[tuple[str, str], ...], list[Run]] = {}
     for run in runs:
         groups.setdefault(variant_key(run.config), []).append(run)
+    labels = _override_labels(list(groups.values())) or _config_labels(groups)
+    return [
+        Variant(label or "all runs", members)
+        for label, members in zip(labels, groups.values(), strict=True)
+    ]
+
+
+def _override_labels(groups: list[list[Run]]) -> list[str] | None:
+    chosen = [[o for o in members[0].overrides if _sets_what_is_trained(o)] for members in groups]
+    if len({frozenset(c) for c in chosen}) < len(groups):
+        return None
+    common = set.intersection(*(set(c) for c in chosen))
+    return [_join([o for o in c if o not in common]) for c in chosen]
+
+
+def _config_labels(groups: dict[tuple[tuple[str, str], ...], list[Run]]) -> list[str]:
     items = [set(key) for key in groups]
     common = set.intersection(*items) if items else set()
     differing = sorted({name for item in items for name, _ in item - common})
-    variants = []
-    for members in groups.values():
-        config = members[0].config
-        label = ", ".join(f"{name}={config.get(name, '(unset)')}" for name in differing)
-        variants.append(Variant(label or "all runs", members))
-    return variants
+    return [
+        _join([f"{name}={members[0].config.get(name, '(unset)')}" for name in differing])
+        for members in groups.values()
+    ]
+
+
+def _sets_what_is_trained(override: str) -> bool:
+    key = override.lstrip("+~").split("=", 1)[0]
+    return (
+        key.split(".")[0] not in _IGNORED_ROOTS | {"hydra"}
+        and key.split(".")[-1] not in _IGNORED_LEAVES
+    )
+
+
+def _join(settings: list[str]) -> str:
+    shown = ", ".join(settings[:_MAX_LABEL_SETTINGS])
+    hidden = len(settings) - _MAX_LABEL_SETTINGS
+    return shown + (f" (+{hidden} more settings)" if hidden > 0 else "")
