@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 import pytorch_lightning as pl
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from genlab.cli.train import instantiate_group
+from genlab.compare.stats import METRICS
 from genlab.models import GenerativeModule
 from genlab.paths import config_dir
+from genlab.reproduce.baseline import Baseline
 from tests.conftest import compose_train
 
 CONF = config_dir()
@@ -60,6 +63,19 @@ def test_experiments_compose(experiment: str, tmp_path: Path) -> None:
     cfg = compose_train([f"experiment={experiment}"], tmp_path)
     assert cfg.experiment_name == experiment
     assert isinstance(instantiate(cfg.model), GenerativeModule)
+
+
+@pytest.mark.parametrize("name", options("baseline"))
+def test_baselines_run_their_experiments_at_every_budget(name: str, tmp_path: Path) -> None:
+    config = OmegaConf.to_container(OmegaConf.load(CONF / "baseline" / f"{name}.yaml"))
+    baseline = Baseline.from_dict(config)
+    assert baseline.name == name and baseline.paper_metric in METRICS
+    for variant in baseline.variants:
+        assert variant.experiment in options("experiment"), variant
+        for budget in baseline.budgets.values():
+            overrides = [*budget.overrides, *budget.variant_overrides.get(variant.name, ())]
+            cfg = compose_train([f"experiment={variant.experiment}", *overrides], tmp_path)
+            assert isinstance(instantiate(cfg.model), GenerativeModule), (variant, budget)
 
 
 @pytest.mark.parametrize("logger", options("logger"))

@@ -22,6 +22,21 @@ SMALL_NETS = {
     "wgan": ["model.generator.width=16", "model.discriminator.width=16"],
     "vae": ["model.encoder.trunk.width=16", "model.decoder.width=16"],
 }
+# Papers' experiments on the image folder at their datasets' shapes, with tiny networks.
+PAPER_SETUPS = {
+    "gulrajani2017/cifar10_resnet": [
+        "data.channels=3",
+        "data.image_size=32",
+        "model.generator.width=8",
+        "model.discriminator.width=8",
+    ],
+    "kingma2013/mnist_vae": [
+        "data.channels=1",
+        "data.image_size=28",
+        "model.encoder.trunk.hidden=16",
+        "model.decoder.hidden=16",
+    ],
+}
 
 
 @pytest.fixture
@@ -87,6 +102,34 @@ def test_trains_on_an_image_folder(
     assert all(math.isfinite(v) for v in _losses(summary).values())
     grid = Path(cfg.paths.output_dir) / "samples" / "samples_step0000020.png"
     assert grid.is_file()
+
+
+@pytest.mark.parametrize("experiment", PAPER_SETUPS)
+def test_paper_experiments_train_on_an_image_folder(
+    experiment: str, image_folder: Path, train_config: Callable[..., DictConfig]
+) -> None:
+    """The papers' set-ups (WGAN-GP with the ResNets, the MLP VAE) as configured, on a small
+    image folder in place of CIFAR-10 and MNIST, which need a download."""
+    cfg = train_config(
+        f"experiment={experiment}",
+        "data=image_folder",
+        f"data.path={image_folder}",
+        "data.batch_size=8",
+        "data.num_workers=0",
+        "trainer.max_steps=12",
+        "logger=none",
+        "metrics=off",
+        *PAPER_SETUPS[experiment],
+    )
+    summary = train(cfg)
+    assert summary["status"] == "ok" and summary["global_step"] == 12
+    losses = _losses(summary)
+    assert losses and all(v is not None and math.isfinite(v) for v in losses.values()), losses
+    if experiment.startswith("gulrajani2017"):
+        assert summary["generator_steps"] == 2  # n_critic 5: 10 critic + 2 generator updates
+        assert {"train/gradient_penalty", "train/wasserstein"} <= losses.keys()
+    else:
+        assert {"train/elbo", "val/elbo"} <= losses.keys()
 
 
 def test_wgan_gp_takes_five_critic_steps_per_generator_step(

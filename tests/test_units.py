@@ -27,6 +27,10 @@ from genlab.nets import (
     GaussianEncoder,
     InfoGANDiscriminator,
     InfoGANGenerator,
+    MLPDecoder,
+    MLPDiscriminator,
+    ResNetDiscriminator,
+    ResNetGenerator,
 )
 from genlab.sampling import interpolation_latents
 
@@ -136,6 +140,80 @@ def test_spectral_norm_option_wraps_every_convolution() -> None:
 def test_unsupported_image_size_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"data\.image_size"):
         DCGANGenerator(latent_dim=8, channels=1, image_size=30)
+
+
+@pytest.mark.parametrize(("size", "blocks"), [(28, 2), (32, 3), (64, 4)])
+def test_resnet_networks_fit_the_image_size(size: int, blocks: int) -> None:
+    generator = ResNetGenerator(latent_dim=8, channels=3, image_size=size, width=8)
+    images = generator(torch.randn(2, 8))
+    assert images.shape == (2, 3, size, size)
+    assert images.abs().max() <= 1.0  # tanh output
+    ups = [m for m in generator.modules() if isinstance(m, nn.Upsample)]
+    assert len(ups) == 2 * blocks  # each up-block resamples its residual path and its shortcut
+    critic = ResNetDiscriminator(channels=3, image_size=size, width=8, out_features=4)
+    assert critic(images).shape == (2, 4)
+    trunk = functools.partial(ResNetDiscriminator, 3, size, width=8)
+    mean, logvar = GaussianEncoder(5, trunk)(images)
+    assert mean.shape == logvar.shape == (2, 5)
+
+
+def test_resnet_critic_has_no_normalisation_and_optional_spectral_norm() -> None:
+    """Batch norm would couple the samples that the gradient penalty treats one by one."""
+    norms = (nn.BatchNorm2d, nn.GroupNorm, nn.InstanceNorm2d, nn.LayerNorm)
+    critic = ResNetDiscriminator(channels=3, image_size=32, width=8)
+    assert not [m for m in critic.modules() if isinstance(m, norms)]
+    generator = ResNetGenerator(latent_dim=8, channels=3, image_size=32, width=8)
+    assert len([m for m in generator.modules() if isinstance(m, nn.BatchNorm2d)]) == 7
+    sn_critic = ResNetDiscriminator(channels=3, image_size=32, width=8, spectral_norm=True)
+    layers = [m for m in sn_critic.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    assert layers and all(hasattr(m, "parametrizations") for m in layers)
+
+
+def test_resnet_critic_scores_each_sample_on_its_own() -> None:
+    critic = ResNetDiscriminator(channels=3, image_size=32, width=8)
+    images = torch.randn(4, 3, 32, 32)
+    assert torch.allclose(critic(images)[:1], critic(images[:1]), atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [30, 48])
+def test_resnet_networks_refuse_unsupported_image_sizes(size: int) -> None:
+    with pytest.raises(ConfigError, match=r"data\.image_size"):
+        ResNetGenerator(latent_dim=8, channels=3, image_size=size)
+    with pytest.raises(ConfigError, match=r"data\.image_size"):
+        ResNetDiscriminator(channels=3, image_size=size)
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2])
+def test_mlp_networks_fit_the_image_size(depth: int) -> None:
+    decoder = MLPDecoder(latent_dim=6, channels=1, image_size=28, hidden=16, depth=depth)
+    logits = decoder(torch.randn(3, 6))
+    assert logits.shape == (3, 1, 28, 28)
+    assert logits.min() < 0.0  # raw logits: the likelihood maps them to pixel means
+    linears = [m for m in decoder.modules() if isinstance(m, nn.Linear)]
+    assert len(linears) == depth + 1
+    assert all(isinstance(m, nn.Tanh) for m in decoder.net if isinstance(m, nn.Tanh | nn.ReLU))
+    images = torch.rand(3, 1, 28, 28)
+    assert MLPDiscriminator(1, 28, hidden=16, depth=depth)(images).shape == (3, 1)
+    trunk = functools.partial(MLPDiscriminator, 1, 28, hidden=16, depth=depth)
+    mean, logvar = GaussianEncoder(4, trunk)(images)
+    assert mean.shape == logvar.shape == (3, 4)
+
+
+def test_mlp_decoder_as_a_generator_bounds_its_output() -> None:
+    images = MLPDecoder(6, 3, 8, hidden=16, activation="relu", output="sigmoid")(torch.randn(3, 6))
+    assert images.shape == (3, 3, 8, 8)
+    assert images.min() >= 0.0 and images.max() <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"activation": "swish"}, "activation"), ({"depth": -1}, "depth"), ({"hidden": 0}, "hidden")],
+)
+def test_mlp_networks_reject_bad_settings(kwargs: dict, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        MLPDiscriminator(1, 28, **kwargs)
+    with pytest.raises(ConfigError, match=match):
+        MLPDecoder(4, 1, 28, **kwargs)
 
 
 def test_interpolation_starts_and_ends_at_the_endpoints() -> None:

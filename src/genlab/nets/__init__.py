@@ -3,6 +3,8 @@
 from genlab.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from genlab.nets.encoder import GaussianEncoder
 from genlab.nets.infogan import InfoGANDiscriminator, InfoGANGenerator
+from genlab.nets.mlp import MLPDecoder, MLPDiscriminator
+from genlab.nets.resnet import ResNetDiscriminator, ResNetGenerator
 
 __all__ = [
     "DCGANDiscriminator",
@@ -10,4 +12,8 @@ __all__ = [
     "GaussianEncoder",
     "InfoGANDiscriminator",
     "InfoGANGenerator",
+    "MLPDecoder",
+    "MLPDiscriminator",
+    "ResNetDiscriminator",
+    "ResNetGenerator",
 ]

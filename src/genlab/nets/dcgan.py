@@ -28,7 +28,7 @@ def upsampling_plan(image_size: int) -> tuple[int, int]:
         if size == base and k >= 1:
             return base, k
     raise ConfigError(
-        f"DCGAN networks need an image size of 4·2^k or 7·2^k (28, 32, 64, ...), got "
+        f"DCGAN and ResNet networks need an image size of 4·2^k or 7·2^k (28, 32, 64, ...), got "
         f"{image_size}; set data.image_size to one of those"
     )
 
