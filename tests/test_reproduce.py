@@ -13,29 +13,12 @@ from genlab.paths import config_dir
 from genlab.reproduce.baseline import Baseline, BaselineVariant
 from genlab.reproduce.report import paper_vs_genlab, ranking_agreement
 from genlab.reproduce.runner import RunResult
-from tests.conftest import compose_train, run_cli
-
-BASELINES = sorted(p.stem for p in (config_dir() / "baseline").glob("*.yaml"))
+from tests.conftest import run_cli
 
 
 def load_baseline(name: str) -> Baseline:
     config = OmegaConf.to_container(OmegaConf.load(config_dir() / "baseline" / f"{name}.yaml"))
     return Baseline.from_dict(config)
-
-
-@pytest.mark.parametrize("name", BASELINES)
-def test_every_baseline_variant_composes_at_every_budget(name: str, tmp_path: Path) -> None:
-    baseline = load_baseline(name)
-    assert baseline.name == name
-    for budget in baseline.budgets.values():
-        for variant in baseline.variants:
-            overrides = [
-                f"experiment={variant.experiment}",
-                *budget.overrides,
-                *budget.variant_overrides.get(variant.name, ()),
-            ]
-            cfg = compose_train(overrides, tmp_path)
-            assert cfg.experiment_name == variant.experiment
 
 
 def test_table_runs_reports_paper_vs_genlab_and_only_reruns_what_is_missing(
@@ -92,7 +75,7 @@ def test_bad_table_requests_are_one_line_errors(
     result = run_cli("reproduce", override, f"out_dir={tmp_path / 'table'}")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("genlab: error: baseline lucic2018_fashion")
+    assert len(lines) == 1 and lines[0].startswith("genlab: error: ")
     assert message in result.stderr
     assert not (tmp_path / "table" / "paper_vs_genlab.md").exists()
 
