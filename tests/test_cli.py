@@ -281,7 +281,7 @@ def test_bad_image_size_is_rejected(tmp_path: Path) -> None:
 
 def test_help_and_cfg_job() -> None:
     result = run_cli("train", "--help")
-    assert result.returncode == 0 and "model: gan, vae, wgan_gp" in result.stdout
+    assert result.returncode == 0 and "model: gan, vae, wgan, wgan_gp" in result.stdout
     result = run_cli("train", "model=vae", "--cfg", "job")
     assert result.returncode == 0 and "genlab.models.VAE" in result.stdout
 
