@@ -85,7 +85,9 @@ def paper_vs_genlab(
             result.variant.name, VariantScores(result.variant, [])
         ).results.append(result)
     scored = list(by_variant.values())
-    paper = {s.variant.name: s.variant.paper_point for s in scored if s.variant.paper_point}
+    paper = {
+        s.variant.name: s.variant.paper_point for s in scored if s.variant.paper_point is not None
+    }
     genlab = {s.variant.name: m for s in scored if (m := s.mean(metric)) is not None}
     paper_rank = ranks({k: v if lower_is_better else -v for k, v in paper.items()})
     genlab_rank = ranks({k: v if lower_is_better else -v for k, v in genlab.items() if k in paper})
