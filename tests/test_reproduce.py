@@ -83,14 +83,12 @@ def test_bad_table_requests_are_one_line_errors(
 def test_ranking_agreement_counts_discordant_pairs() -> None:
     paper = {"a": 1.0, "b": 2.0, "c": 3.0}
     genlab = {"a": 10.0, "b": 30.0, "c": 20.0}
-    tau, discordant, pairs = ranking_agreement(paper, genlab, lower_is_better=True)
+    tau, discordant, pairs = ranking_agreement(paper, genlab)
     assert pairs == 3 and discordant == [("b", "c")]
     assert tau == pytest.approx(1 / 3)
     # Higher-is-better scores (IS) rank the other way round; the pairs agree or not the same.
-    assert ranking_agreement(paper, genlab, lower_is_better=False)[:2] == (
-        pytest.approx(1 / 3),
-        [("b", "c")],
-    )
+    negated = ({k: -v for k, v in paper.items()}, {k: -v for k, v in genlab.items()})
+    assert ranking_agreement(*negated)[:2] == (pytest.approx(1 / 3), [("b", "c")])
 
 
 def test_report_lists_runs_that_did_not_end_ok() -> None:

@@ -33,7 +33,7 @@ def upsampling_plan(image_size: int) -> tuple[int, int]:
     )
 
 
-def _norm(kind: str, channels: int) -> nn.Module:
+def norm_layer(kind: str, channels: int) -> nn.Module:
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     if kind == "layer":
@@ -45,7 +45,7 @@ def _norm(kind: str, channels: int) -> nn.Module:
     raise ConfigError(f"unknown norm {kind!r}; choose one of {', '.join(NORMS)}")
 
 
-def _output(kind: str) -> nn.Module:
+def output_layer(kind: str) -> nn.Module:
     if kind == "tanh":
         return nn.Tanh()
     if kind == "sigmoid":
@@ -78,16 +78,16 @@ class DCGANGenerator(nn.Module):
         use_bias = norm == "none"
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(latent_dim, widths[0], base, 1, 0, bias=use_bias),
-            _norm(norm, widths[0]),
+            norm_layer(norm, widths[0]),
             nn.ReLU(inplace=True),
         ]
         for w_in, w_out in itertools.pairwise(widths):
             layers += [
                 nn.ConvTranspose2d(w_in, w_out, 4, 2, 1, bias=use_bias),
-                _norm(norm, w_out),
+                norm_layer(norm, w_out),
                 nn.ReLU(inplace=True),
             ]
-        layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), _output(output)]
+        layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), output_layer(output)]
         self.net = nn.Sequential(*layers)
         init_dcgan_weights(self)
 
@@ -122,7 +122,7 @@ class DCGANDiscriminator(nn.Module):
         for w_in, w_out in itertools.pairwise(widths):
             layers += [
                 sn(nn.Conv2d(w_in, w_out, 4, 2, 1, bias=norm == "none")),
-                _norm(norm, w_out),
+                norm_layer(norm, w_out),
                 nn.LeakyReLU(0.2, inplace=True),
             ]
         layers += [sn(nn.Conv2d(widths[-1], out_features, base, 1, 0))]

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as apply_spectral_norm
 
 from genlab.errors import ConfigError
-from genlab.nets.dcgan import _norm, _output, init_dcgan_weights
+from genlab.nets.dcgan import init_dcgan_weights, norm_layer, output_layer
 
 
 def _quarter_size(image_size: int) -> int:
@@ -30,7 +30,7 @@ def _norm_1d(kind: str, features: int) -> nn.Module:
         return nn.BatchNorm1d(features)
     if kind in ("layer", "instance"):
         return nn.LayerNorm(features)
-    return _norm(kind, features)
+    return norm_layer(kind, features)
 
 
 class InfoGANGenerator(nn.Module):
@@ -59,10 +59,10 @@ class InfoGANGenerator(nn.Module):
             nn.ReLU(inplace=True),
             nn.Unflatten(1, (2 * width, side, side)),
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=use_bias),
-            _norm(norm, width),
+            norm_layer(norm, width),
             nn.ReLU(inplace=True),
             nn.ConvTranspose2d(width, channels, 4, 2, 1),
-            _output(output),
+            output_layer(output),
         )
         init_dcgan_weights(self)
 
@@ -92,7 +92,7 @@ class InfoGANDiscriminator(nn.Module):
             sn(nn.Conv2d(channels, width, 4, 2, 1)),
             nn.LeakyReLU(0.2, inplace=True),
             sn(nn.Conv2d(width, 2 * width, 4, 2, 1, bias=use_bias)),
-            _norm(norm, 2 * width),
+            norm_layer(norm, 2 * width),
             nn.LeakyReLU(0.2, inplace=True),
             nn.Flatten(),
             sn(nn.Linear(2 * width * side * side, hidden, bias=use_bias)),

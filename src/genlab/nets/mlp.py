@@ -12,7 +12,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from genlab.errors import ConfigError
-from genlab.nets.dcgan import _output, init_dcgan_weights
+from genlab.nets.dcgan import init_dcgan_weights, output_layer
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2)}
 
@@ -79,7 +79,7 @@ class MLPDecoder(nn.Module):
         self.net = nn.Sequential(
             *_mlp(latent_dim, hidden, depth, activation, channels * image_size * image_size),
             nn.Unflatten(1, (channels, image_size, image_size)),
-            _output(output),
+            output_layer(output),
         )
         init_dcgan_weights(self)
 

@@ -14,7 +14,7 @@ from typing import Literal
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as apply_spectral_norm
 
-from genlab.nets.dcgan import _norm, _output, upsampling_plan
+from genlab.nets.dcgan import norm_layer, output_layer, upsampling_plan
 
 Resample = Literal["up", "down"] | None
 _RELU_GAIN = 2**0.5
@@ -54,12 +54,12 @@ class ResidualBlock(nn.Module):
         preactivate: bool = True,
     ) -> None:
         super().__init__()
-        head = [_norm(norm, in_channels), nn.ReLU()] if preactivate else []
+        head = [norm_layer(norm, in_channels), nn.ReLU()] if preactivate else []
         self.residual = nn.Sequential(
             *head,
             _resampler(resample) if resample == "up" else nn.Identity(),
             _layer(nn.Conv2d(in_channels, out_channels, 3, 1, 1), _RELU_GAIN, spectral_norm),
-            _norm(norm, out_channels),
+            norm_layer(norm, out_channels),
             nn.ReLU(),
             _layer(nn.Conv2d(out_channels, out_channels, 3, 1, 1), _RELU_GAIN, spectral_norm),
             _resampler(resample) if resample == "down" else nn.Identity(),
@@ -96,10 +96,10 @@ class ResNetGenerator(nn.Module):
             _layer(nn.Linear(latent_dim, width * base * base), 1.0, sn=False),
             nn.Unflatten(1, (width, base, base)),
             *(ResidualBlock(width, width, "up", norm) for _ in range(k)),
-            _norm(norm, width),
+            norm_layer(norm, width),
             nn.ReLU(),
             _layer(nn.Conv2d(width, channels, 3, 1, 1), 1.0, sn=False),
-            _output(output),
+            output_layer(output),
         )
 
     def forward(self, z: Tensor) -> Tensor:

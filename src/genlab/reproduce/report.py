@@ -56,11 +56,11 @@ def ranks(values: dict[str, float]) -> dict[str, int]:
 
 
 def ranking_agreement(
-    paper: dict[str, float], genlab: dict[str, float], lower_is_better: bool
+    paper: dict[str, float], genlab: dict[str, float]
 ) -> tuple[float, list[tuple[str, str]], int]:
-    """Kendall's tau between the two orders, the discordant pairs, and the number of pairs."""
+    """Kendall's tau between the two orders, the discordant pairs, and the number of pairs;
+    the same whether lower or higher is better (reversing both orders keeps every pair)."""
     names = sorted(set(paper) & set(genlab))
-    sign = 1.0 if lower_is_better else -1.0
     discordant = [
         (a, b)
         for a, b in itertools.combinations(names, 2)
@@ -69,7 +69,7 @@ def ranking_agreement(
     pairs = len(names) * (len(names) - 1) // 2
     if len(names) < 2:
         return math.nan, discordant, pairs
-    tau = stats.kendalltau([sign * paper[n] for n in names], [sign * genlab[n] for n in names])
+    tau = stats.kendalltau([paper[n] for n in names], [genlab[n] for n in names])
     return float(tau.statistic), discordant, pairs
 
 
@@ -125,7 +125,7 @@ def paper_vs_genlab(
             str(genlab_rank.get(s.variant.name, "n/a")),
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    tau, discordant, pairs = ranking_agreement(paper, genlab, lower_is_better)
+    tau, discordant, pairs = ranking_agreement(paper, genlab)
     lines += ["", "## Ranking agreement", ""]
     if pairs == 0 or math.isnan(tau):
         lines.append("Fewer than two models have both a paper number and a genlab score.")
