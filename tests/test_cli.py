@@ -309,3 +309,23 @@ def test_trainer_argument_errors_are_user_errors(
     result = run_cli("train", override, "metrics=off", f"hydra.run.dir={run}")
     assert_user_error(result, "trainer:", fragment)
     assert_no_good_run(run)
+
+
+def test_readme_multirun_works_as_written(fashion_mnist_root: Path, tmp_path: Path) -> None:
+    """README: `python scripts/train.py -m seed=0,1 ...` with Hydra's default sweep dir, from
+    any directory: one run dir per job under outputs/train/multiruns/, and no Hydra warning."""
+    result = run_cli(
+        "train", "-m", "seed=0,1", "debug=fast", "metrics=off", "logger=csv",
+        "model.generator.width=16", "model.discriminator.width=16",
+        "trainer.max_steps=4", f"data.root={fashion_mnist_root}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "UserWarning" not in result.stderr and "HydraConfig was not set" not in result.stderr
+    (sweep,) = (tmp_path / "outputs" / "train" / "multiruns").iterdir()
+    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
+    assert jobs == ["0_gan_fashion_mnist_seed0", "1_gan_fashion_mnist_seed1"]
+    for job in jobs:
+        summary = read_summary(sweep / job)
+        assert summary["status"] == "ok" and summary["global_step"] == 4
+        assert (sweep / job / ".hydra" / "config.yaml").is_file()
