@@ -13,14 +13,30 @@ SUMMARY_FILE = "summary.json"
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write to a temporary file and rename it, so readers never see half a file."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """The file holds the old text or the new one, never a part; no temporary file is left."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    partial.write_text(json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")
-    partial.replace(path)
+    try:
+        partial.write_text(text)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def read_summary(run_dir: str | Path) -> dict[str, Any]:
     return json.loads((Path(run_dir) / SUMMARY_FILE).read_text())
+
+
+def previous_summary(run_dir: Path) -> dict[str, Any] | None:
+    """The summary a run dir holds, or None when it has none or it cannot be read."""
+    try:
+        return read_summary(run_dir)
+    except (OSError, ValueError):
+        return None
 
 
 def finite_or_none(value: float) -> float | None:
