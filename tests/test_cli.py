@@ -42,9 +42,24 @@ def quickstart_run(tmp_path_factory: pytest.TempPathFactory, fashion_mnist_root:
         f"metrics.cache_dir={run_dir.parent / 'cache'}",
         f"data.root={fashion_mnist_root}",
         f"hydra.run.dir={run_dir}",
+        env={"WANDB_SILENT": "false"},  # the console a user sees, W&B's lines included
     )
     assert result.returncode == 0, result.stderr[-5000:]
+    (run_dir.parent / "console.txt").write_text(result.stdout + result.stderr)
     return run_dir
+
+
+def test_console_holds_no_library_warning(quickstart_run: Path) -> None:
+    """Only genlab's lines, the progress bar and the end-of-run block: no library warning."""
+    console = (quickstart_run.parent / "console.txt").read_text()
+    warnings = [
+        line
+        for line in console.splitlines()
+        if ("warning" in line.lower()) and "][genlab." not in line
+    ]
+    assert warnings == [], "\n".join(warnings)
+    assert "FLOPs" not in console and "metric_weights_sha256" not in console
+    assert "status: ok after 30 steps" in console
 
 
 def test_run_dir_is_complete(quickstart_run: Path) -> None:

@@ -6,7 +6,6 @@ import logging
 import math
 import os
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
+from pytorch_lightning.utilities.model_summary import get_human_readable_count
 from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
 from genlab import __version__
@@ -28,6 +28,7 @@ from genlab.checkpoints import (
     start_checkpoint,
 )
 from genlab.cli.app import hydra_app
+from genlab.cli.console import quiet_console
 from genlab.config import check_train_config
 from genlab.distributed import check_launch_is_safe
 from genlab.errors import ConfigError, TrainingDiverged
@@ -53,10 +54,7 @@ from genlab.tracking.wandb_run import (
 log = logging.getLogger("genlab.train")
 _USER_WANDB_DATA_DIR = os.environ.get("WANDB_DATA_DIR")
 
-# Lightning's advice for automatic optimization; genlab's manual steps checkpoint the
-# post-update state on purpose.
-warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
-warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\)")
+quiet_console()
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
@@ -133,6 +131,8 @@ def _train(
         callbacks.append(metrics)
     trainer = _build_trainer(cfg.trainer, callbacks, loggers)
     check_launch_is_safe(trainer)
+    if trainer.is_global_zero:
+        log.info("%s", _describe_networks(model))
     protocol = metrics.evaluator.fields() if metrics is not None else {}
     for logger in loggers:
         logger.log_hyperparams({**resolved, "metric_protocol": protocol})
@@ -179,6 +179,17 @@ def _train(
     if trainer.is_global_zero:
         _report(run_dir, summary)
     return summary
+
+
+def _describe_networks(model: pl.LightningModule) -> str:
+    """One line: each network's class and trainable parameter count."""
+    parts = [
+        f"{name} {type(child).__name__} "
+        f"{get_human_readable_count(sum(p.numel() for p in child.parameters() if p.requires_grad))}"
+        for name, child in model.named_children()
+        if any(p.requires_grad for p in child.parameters())
+    ]
+    return f"model {type(model).__name__}: " + ", ".join(parts) + " parameters"
 
 
 def _build_trainer(

@@ -13,7 +13,8 @@ SUMMARY_FILE = "summary.json"
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write to a temporary file and rename it, so readers never see half a file."""
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")
+    text = json.dumps(_finite(data), indent=2, sort_keys=True, default=_jsonable)
+    write_text_atomic(path, text + "\n")
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -42,6 +43,17 @@ def previous_summary(run_dir: Path) -> dict[str, Any] | None:
 def finite_or_none(value: float) -> float | None:
     """JSON has no NaN/Infinity: non-finite values are written as null."""
     return value if math.isfinite(value) else None
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or Infinity (strict parsers reject them): such numbers become null."""
+    if isinstance(value, float):
+        return finite_or_none(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _jsonable(value: Any) -> Any:
