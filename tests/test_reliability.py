@@ -307,6 +307,16 @@ BAD_INPUTS = [
     ("n_disc_zero", lambda t, r: ["model.n_disc=0"], ["model.n_disc", "at least 1"]),
     ("negative_beta", lambda t, r: ["model=vae", "model.beta=-1"], ["model.beta"]),
     ("num_samples_zero", lambda t, r: ["metrics.num_samples=0"], ["metrics.num_samples"]),
+    (
+        "num_samples_too_few",
+        lambda t, r: [f"data.root={r}", "metrics.num_samples=5"],
+        ["metrics.num_samples=5 is too few images for is (at least 10"],
+    ),
+    (
+        "num_real_too_few",
+        lambda t, r: [f"data.root={r}", "metrics.num_real=3"],
+        ["metrics.num_real=3 is too few images for is, prc"],
+    ),
     ("corrupt_gz", lambda t, r: _mirror(t, _flip_bytes), ["t10k-labels-idx1-ubyte.gz", "corrupt"]),
     (
         "checksum_mismatch",
