@@ -279,11 +279,14 @@ def test_a_run_failing_mid_training_is_recorded_as_failed(tmp_path: Path) -> Non
     run = tmp_path / "run"
     result = run_cli(
         "train", "data=image_folder", f"data.path={folder}", "data.image_size=32",
-        "data.batch_size=4", "data.num_workers=0", "metrics=off", f"hydra.run.dir={run}", *FAST,
+        "data.batch_size=4", "data.num_workers=2", "metrics=off", f"hydra.run.dir={run}", *FAST,
     )  # fmt: skip
+    # Raised in a DataLoader worker process: still the original one-line message.
     assert_user_error(result, "cannot decode image", "img")
+    assert "DataLoader worker" not in result.stderr
     summary = read_summary(run)
     assert summary["status"] == "failed" and "cannot decode image" in summary["error"]
+    assert "Original Traceback" not in summary["error"]
     assert not (run / "checkpoints" / "last.ckpt").exists()
     (wandb_run,) = (run / "wandb").glob("offline-run-*")
     assert "got exitcode: 1" in (wandb_run / "logs" / "debug.log").read_text()

@@ -260,6 +260,23 @@ def test_failed_trial_is_recorded_and_the_sweep_goes_on(
     assert table.loc[20, "started"] < table.loc[0, "ended"]
 
 
+def test_a_parameter_the_train_config_lacks_stops_the_sweep_before_any_trial(
+    tmp_path: Path,
+) -> None:
+    definitions = tmp_path / "conf" / "sweep"
+    definitions.mkdir(parents=True)
+    smoke = load_definition("smoke").config
+    typo = {**smoke, "name": "typo", "parameters": {"model.lattent_dim": {"values": [8, 16]}}}
+    (definitions / "typo.yaml").write_text(yaml.safe_dump(typo))
+    sweep_dir = tmp_path / "sweep"
+    result = run_cli(
+        "sweep", "sweep=typo", f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+        "backend=local", f"sweep_dir={sweep_dir}",
+    )  # fmt: skip
+    assert_user_error(result, "sweep typo", "model.lattent_dim", "parameter names")
+    assert not (sweep_dir / "optuna.db").exists() and not (sweep_dir / "trials").exists()
+
+
 # --- W&B: the agent's command offline, and the server boundary --------------------------------
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import functools
 import math
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
-from genlab.errors import ConfigError
+from genlab.data.image_folder import ImageFiles
+from genlab.errors import ConfigError, DataNotFoundError
 from genlab.losses import (
     BernoulliLikelihood,
     GaussianLikelihood,
@@ -247,3 +251,22 @@ def test_ema_decay_outside_the_open_unit_interval_is_rejected(decay: float) -> N
             NonSaturatingLoss(), torch.optim.Adam, torch.optim.Adam, latent_dim=8,
             ema_decay=decay,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(("value", "expected"), [(32768, 128), (65535, 255), (1000, 4), (0, 0)])
+def test_16_bit_images_are_scaled_not_clipped(value: int, expected: int, tmp_path: Path) -> None:
+    path = tmp_path / "grey16.png"
+    Image.fromarray(np.full((8, 8), value, dtype=np.uint16)).save(path)
+    with Image.open(path) as opened:
+        assert opened.mode.startswith("I")  # Pillow's 16-bit mode, which convert() clips
+    for channels in (1, 3):
+        image, _ = ImageFiles([path], image_size=8, channels=channels)[0]
+        assert image.dtype == torch.uint8 and image.shape == (channels, 8, 8)
+        assert image.unique().tolist() == [expected]
+
+
+def test_float_images_are_refused_with_the_file_named(tmp_path: Path) -> None:
+    path = tmp_path / "float.tiff"
+    Image.fromarray(np.full((8, 8), 0.5, dtype=np.float32)).save(path)
+    with pytest.raises(DataNotFoundError, match=r"float\.tiff holds floating-point pixels"):
+        ImageFiles([path], image_size=8, channels=1)[0]

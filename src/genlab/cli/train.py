@@ -27,11 +27,11 @@ from genlab.checkpoints import (
     finished_run,
     start_checkpoint,
 )
-from genlab.cli.app import hydra_app
+from genlab.cli.app import hydra_app, user_message
 from genlab.cli.console import quiet_console
 from genlab.config import check_train_config
 from genlab.distributed import check_launch_is_safe
-from genlab.errors import ConfigError, TrainingDiverged
+from genlab.errors import ConfigError, GenlabError, TrainingDiverged
 from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.protocol import MetricProtocol
 from genlab.paths import git_sha
@@ -163,7 +163,8 @@ def _train(
             raise SystemExit(exit_code) from None
         if isinstance(exc, KeyboardInterrupt):
             status = "interrupted"
-        error = f"{type(exc).__name__}: {exc}"
+        message = user_message(exc) if isinstance(exc, GenlabError) else exc
+        error = f"{type(exc).__name__}: {message}"
         raise
     finally:
         summary = _summary(cfg, trainer, model, status, error, time.monotonic() - started)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 from torch import Tensor
@@ -44,13 +45,39 @@ class ImageFiles(Dataset):
         path = self.paths[index]
         try:
             with Image.open(path) as image:
-                image = image.convert(self.mode)
+                image = to_8bit(image, path).convert(self.mode)
         except (UnidentifiedImageError, OSError) as exc:
             raise DataNotFoundError(
                 f"cannot decode image {path} ({exc}); remove or replace the file"
             ) from exc
         tensor: Tensor = self.transform(image)
         return tensor.to(torch.uint8), 0
+
+
+# Pillow's integer modes wider than 8 bits; ``convert`` clips them to 255 instead of scaling.
+_WIDE_INTEGER_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+def to_8bit(image: Image.Image, path: Path) -> Image.Image:
+    """A 16-bit grayscale image scaled to 8 bits (0..65535 -> 0..255); other modes as they are.
+
+    Pillow opens a 16-bit PNG as mode ``I;16`` (or ``I``), and ``convert("L")`` clips every
+    value above 255, so a mid-grey 16-bit image would load as white."""
+    if image.mode == "F":
+        raise DataNotFoundError(
+            f"{path} holds floating-point pixels (mode F), which genlab cannot scale to 8 bits "
+            "without knowing their range; save it as an 8- or 16-bit PNG"
+        )
+    if image.mode not in _WIDE_INTEGER_MODES:
+        return image
+    pixels = np.asarray(image, dtype=np.int64)
+    if pixels.min() < 0 or pixels.max() > 65535:
+        raise DataNotFoundError(
+            f"{path} holds 32-bit pixel values outside 0..65535, which genlab cannot scale to "
+            "8 bits; save it as an 8- or 16-bit PNG"
+        )
+    # Rounded, so 65535 -> 255 and 32768 -> 128, as an image viewer shows them.
+    return Image.fromarray(((pixels * 255 + 32767) // 65535).astype(np.uint8), mode="L")
 
 
 class ImageFolderDataModule(ImageDataModule):

@@ -8,6 +8,7 @@ fails is recorded (Optuna's FAIL state, genlab's status beside it) and the sweep
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
 import time
 import warnings
@@ -54,10 +55,11 @@ class LocalSweep:
         budget = self._budget()
         # Every parameter drawn once in memory: a definition the engine cannot run fails
         # before the sweep dir holds any state.
-        suggest(
+        params = suggest(
             optuna.create_study(sampler=make_sampler(self.definition, self.seed)).ask(),
             self.definition,
         )
+        self._check_trial_config(params)
         self.sweep_dir.mkdir(parents=True, exist_ok=True)
         # One engine per sweep dir: two would share the SQLite study and its trial folders.
         with DirectoryLock(self.sweep_dir, "sweep dir"):
@@ -135,6 +137,29 @@ class LocalSweep:
             f"sweep {self.definition.name} ({self.definition.method}) has no end: "
             "give count=N (or run_cap: N in its definition)"
         )
+
+    def _check_trial_config(self, params: dict[str, Any]) -> None:
+        """One trial's command composed by the training app (``--cfg job``: nothing runs), so a
+        parameter path the train config lacks (``model.lattent_dim``) stops the sweep before
+        its first trial instead of failing every trial."""
+        command = agent_command(
+            self.definition, params, interpreter=sys.executable, env_prefix=(),
+            overrides=self.overrides,
+        )  # fmt: skip
+        composed = subprocess.run(
+            [*command, "--cfg", "job"], cwd=self.cwd, capture_output=True, text=True, check=False
+        )
+        if composed.returncode != 0:
+            reason = "; ".join(
+                line.strip()
+                for line in composed.stderr.splitlines()
+                if line.strip() and "HYDRA_FULL_ERROR" not in line
+            )
+            raise ConfigError(
+                f"sweep {self.definition.name}: its trials' command does not compose "
+                f"({reason}); fix the parameter names in the definition (they are override "
+                "paths of the train config: python scripts/train.py --cfg job lists them)"
+            )
 
     def _objective(self, trial: optuna.Trial) -> float:
         params = suggest(trial, self.definition)
