@@ -24,7 +24,8 @@ from omegaconf import DictConfig
 from genlab.checkpoints import AtomicCheckpointIO
 from genlab.cli.app import report_user_errors
 from genlab.cli.train import train
-from genlab.errors import TrainingDiverged
+from genlab.config_types import check_value_type
+from genlab.errors import ConfigError, TrainingDiverged
 from genlab.tracking.lock import DirectoryLock
 from genlab.tracking.summary import read_summary
 from tests.conftest import FASHION_MNIST_MIRROR, REPO, REPORTED_METRICS, compose_train
@@ -568,3 +569,38 @@ def test_a_second_process_in_a_run_dir_is_refused(fashion_mnist_root: Path, tmp_
     # The lock of a killed process is released with it: the next run takes the dir.
     lock = DirectoryLock(run).acquire()
     lock.release()
+
+
+@pytest.mark.parametrize(
+    ("key", "default", "value", "fragment"),
+    [
+        ("data.batch_size", 64, "abc", "data.batch_size must be a number (its default is 64)"),
+        ("model.latent_dim", 100, "abc", "model.latent_dim must be a number"),
+        ("callbacks.model_checkpoint.every_n_train_steps", 5000, "abc", "got 'abc'"),
+        ("model.optimizer_d.betas", [0.5, 0.999], "abc", "must be a list, e.g. [0.5,0.999]"),
+        ("trainer.deterministic", False, 1, "must be true or false"),
+    ],
+)
+def test_a_value_of_the_wrong_type_names_the_key_and_the_type(
+    key: str, default: object, value: object, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        check_value_type(key, default, value)
+    assert fragment in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("default", "value"),
+    [(5000, 0.1), (0.0002, 1), (5000, None), (None, "x"), ("16-mixed", 32), ([0.5], [0.1, 0.2])],
+)
+def test_values_that_may_replace_a_default_pass(default: object, value: object) -> None:
+    check_value_type("some.key", default, value)
+
+
+def test_the_train_app_checks_value_types_against_the_defaults(tmp_path: Path) -> None:
+    result = subprocess.run(
+        train_command("model=vae", "model.optimizer.betas=abc", f"hydra.run.dir={tmp_path / 'r'}"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert_user_error(result, "model.optimizer.betas must be a list", "got 'abc'")
+    assert not (tmp_path / "r" / ".hydra").exists()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -30,6 +31,7 @@ from genlab.checkpoints import (
 from genlab.cli.app import hydra_app, user_message
 from genlab.cli.console import quiet_console
 from genlab.config import check_train_config
+from genlab.config_types import check_override_types
 from genlab.distributed import check_launch_is_safe
 from genlab.errors import ConfigError, GenlabError, TrainingDiverged
 from genlab.metrics.evaluator import Evaluator
@@ -304,6 +306,7 @@ def _report(run_dir: Path, summary: dict[str, Any]) -> None:
 
 @hydra_app("train")
 def main(cfg: DictConfig) -> dict[str, Any]:
+    check_override_types(cfg, HydraConfig.get().overrides.task, "train")
     return train(cfg, record_config=True)
 
 
