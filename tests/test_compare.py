@@ -123,6 +123,32 @@ def test_runs_scored_by_different_extractors_are_not_compared(runs: Path, tmp_pa
     assert_user_error(result, "different feature extractors", "inception-v3-compat")
 
 
+def test_damaged_unscored_and_evaluate_dirs_are_left_out_by_name(
+    runs: Path, tmp_path: Path
+) -> None:
+    """A truncated summary.json is named and left out, a run without metrics is listed as
+    such (not as another extractor), and an evaluate.py output dir is not a training run."""
+    damaged = write_run(runs, "genlab.losses.HingeLoss", 8, {"fid": 50.0})
+    (damaged / "summary.json").write_text('{"status": "ok", "fi')
+    unscored = write_run(runs, "genlab.losses.HingeLoss", 9, {})
+    summary = json.loads((unscored / "summary.json").read_text())
+    del summary["metric_extractor"]
+    (unscored / "summary.json").write_text(json.dumps(summary))
+    evaluation = write_run(runs, "genlab.losses.HingeLoss", 10, {"fid": 1.0})
+    config = yaml.safe_load((evaluation / ".hydra" / "config.yaml").read_text())
+    (evaluation / ".hydra" / "config.yaml").write_text(
+        yaml.safe_dump({**config, "task_name": "evaluate"})
+    )
+    out = tmp_path / "cmp"
+    result = run_cli("compare", str(runs), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Leaving out {damaged} cannot be read (JSONDecodeError" in result.stderr
+    table = pd.read_csv(out / "comparison.csv")
+    assert table["n_seeds"].sum() == 4  # the four good runs of the fixture
+    report = (out / "comparison.md").read_text()
+    assert f"{unscored.name} (no metrics)" in report and evaluation.name not in report
+
+
 def test_missing_path_and_offline_wandb_project_are_user_errors(tmp_path: Path) -> None:
     assert_user_error(
         run_cli("compare", str(tmp_path / "nope"), "--out", str(tmp_path / "cmp")),

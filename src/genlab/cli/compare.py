@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from genlab.compare.report import compare_runs
-from genlab.compare.runs import find_run_dirs, load_run
+from genlab.compare.runs import find_run_dirs, load_training_runs
 from genlab.compare.wandb_runs import load_wandb_runs
 from genlab.errors import GenlabError
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args = parse_args(argv)
     try:
-        runs = [load_run(run_dir) for run_dir in find_run_dirs(args.paths)]
+        runs = load_training_runs(find_run_dirs(args.paths))
         if args.wandb_project:
             runs += load_wandb_runs(args.wandb_project, args.wandb_group)
         compare_runs(runs, args.out)

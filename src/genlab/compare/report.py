@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from genlab.compare.plots import plot_curves, plot_final, plot_grids
-from genlab.compare.runs import Run, find_run_dirs, load_run
+from genlab.compare.runs import Run, find_run_dirs, load_training_runs
 from genlab.compare.stats import ALPHA, CONFIDENCE, METRICS, aggregate, pairwise
 from genlab.compare.variants import group_variants
 from genlab.errors import ConfigError
@@ -20,15 +20,19 @@ log = logging.getLogger("genlab.compare")
 
 def compare(paths: list[Path], out: Path) -> pd.DataFrame:
     """Writes the comparison of the runs under ``paths`` into ``out``; returns its table."""
-    runs = [load_run(run_dir) for run_dir in find_run_dirs(paths)]
+    runs = load_training_runs(find_run_dirs(paths))
+    if not runs:
+        raise ConfigError(f"no training runs under {', '.join(map(str, paths))}")
     return compare_runs(runs, out)
 
 
 def compare_runs(runs: list[Run], out: Path) -> pd.DataFrame:
-    good = [run for run in runs if run.ok]
-    skipped = [run for run in runs if not run.ok]
+    good = [run for run in runs if run.why_left_out is None]
+    skipped = [run for run in runs if run.why_left_out is not None]
     if not good:
-        raise ConfigError(f"none of the {len(runs)} runs ended with status ok: nothing to compare")
+        raise ConfigError(
+            f"none of the {len(runs)} runs ended with status ok and metrics: nothing to compare"
+        )
     extractors = sorted({str(run.summary.get("metric_extractor")) for run in good})
     if len(extractors) > 1:
         raise ConfigError(
@@ -126,8 +130,8 @@ def _markdown(
     if skipped:
         lines += [
             "",
-            f"Left out ({len(skipped)} runs not ok): "
-            + ", ".join(f"{r.dir.name} ({r.summary.get('status')})" for r in skipped),
+            f"Left out ({len(skipped)} runs not ok or without metrics): "
+            + ", ".join(f"{r.dir.name} ({r.why_left_out})" for r in skipped),
         ]
     lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from omegaconf import OmegaConf
 
 from genlab.errors import ConfigError
 from genlab.tracking.history import read_history
 from genlab.tracking.summary import SUMMARY_FILE, read_summary
+
+log = logging.getLogger("genlab.compare")
 
 
 @dataclass
@@ -30,6 +34,15 @@ class Run:
     @property
     def ok(self) -> bool:
         return self.summary.get("status") == "ok"
+
+    @property
+    def why_left_out(self) -> str | None:
+        """Why a comparison cannot use this run; None when it can."""
+        if not self.ok:
+            return str(self.summary.get("status", "no status"))
+        if not self.summary.get("metric_extractor"):
+            return "no metrics"
+        return None
 
     def last_grid(self) -> Path | None:
         grids = sorted((self.dir / "samples").glob("samples_step*.png"))
@@ -57,16 +70,34 @@ def load_run(run_dir: Path) -> Run:
     config_file = run_dir / ".hydra" / "config.yaml"
     if not config_file.is_file():
         raise ConfigError(f"{run_dir} has no .hydra/config.yaml: it is not a genlab run dir")
-    config = OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
     overrides_file = run_dir / ".hydra" / "overrides.yaml"
-    overrides = OmegaConf.load(overrides_file) if overrides_file.is_file() else []
-    return Run(
-        run_dir,
-        read_summary(run_dir),
-        dict(_flatten(config)),
-        read_history(run_dir),
-        tuple(map(str, overrides)),
-    )
+    try:
+        config = OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
+        overrides = OmegaConf.load(overrides_file) if overrides_file.is_file() else []
+        summary = read_summary(run_dir)
+        history = read_history(run_dir)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise DamagedRun(f"{run_dir} cannot be read ({type(exc).__name__}: {exc})") from exc
+    return Run(run_dir, summary, dict(_flatten(config)), history, tuple(map(str, overrides)))
+
+
+class DamagedRun(Exception):
+    """A run dir whose files cannot be parsed (e.g. a copy interrupted mid-file)."""
+
+
+def load_training_runs(run_dirs: Iterable[Path]) -> list[Run]:
+    """The training runs among ``run_dirs``; other apps' dirs (evaluate.py writes a summary.json
+    too) are passed over, damaged ones left out with a warning naming the file."""
+    runs = []
+    for run_dir in run_dirs:
+        try:
+            run = load_run(run_dir)
+        except DamagedRun as exc:
+            log.warning("Leaving out %s", exc)
+            continue
+        if run.config.get("task_name", "train") == "train":
+            runs.append(run)
+    return runs
 
 
 def _flatten(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
