@@ -277,6 +277,32 @@ def test_a_parameter_the_train_config_lacks_stops_the_sweep_before_any_trial(
     assert not (sweep_dir / "optuna.db").exists() and not (sweep_dir / "trials").exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        (
+            "name: bad\nparameters:\n  model.n_disc: {values: [1, 2]\n",
+            ["not valid YAML", "bad.yaml", "line 3"],
+        ),
+        (
+            "name: bad\nmethod: custom\nmetric: {name: genlab/fid}\n"
+            "parameters:\n  model.n_disc: {values: [1, 2]}\n",
+            ["method 'custom' is not supported locally"],
+        ),
+    ],
+    ids=["yaml_syntax", "custom_method"],
+)
+def test_a_broken_definition_is_one_line(text: str, fragments: list[str], tmp_path: Path) -> None:
+    definitions = tmp_path / "conf" / "sweep"
+    definitions.mkdir(parents=True)
+    (definitions / "bad.yaml").write_text(text)
+    result = run_cli(
+        "sweep", "sweep=bad", f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+        "backend=local", f"sweep_dir={tmp_path / 'sweep'}",
+    )  # fmt: skip
+    assert_user_error(result, *fragments)
+
+
 # --- W&B: the agent's command offline, and the server boundary --------------------------------
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 import hydra
+import yaml
+from hydra.errors import CompactHydraException
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
 from genlab.errors import GenlabError
 from genlab.paths import config_dir
@@ -63,13 +68,43 @@ def report_user_errors(task: Callable[[DictConfig], T]) -> Callable[[DictConfig]
 
 
 def hydra_app(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[[], Any]]:
-    """``@hydra.main`` on genlab's config dir, with user errors reported."""
+    """``@hydra.main`` on genlab's configs, with user errors reported in one line."""
 
     def decorate(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
         register_resolvers()
         end_with_parent()
-        return hydra.main(
+        hydra_main = hydra.main(
             version_base="1.3", config_path=str(config_dir()), config_name=config_name
         )(report_user_errors(task))
 
+        @functools.wraps(task)
+        def main() -> Any:
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                return hydra_main()  # the user asked for Hydra's full tracebacks
+            # Hydra prints a config file's YAML syntax error with a long stack trace; asked to
+            # re-raise instead, genlab reports it in one line and prints Hydra's own errors as
+            # Hydra does.
+            os.environ["HYDRA_FULL_ERROR"] = "1"
+            try:
+                return hydra_main()
+            except yaml.YAMLError as exc:
+                print(
+                    f"genlab: error: a config file is not valid YAML: {_one_line(exc)}",
+                    file=sys.stderr,
+                )
+                sys.exit(2)
+            except CompactHydraException as exc:
+                print(exc, file=sys.stderr)
+                if isinstance(exc.__cause__, OmegaConfBaseException):
+                    print(exc.__cause__, file=sys.stderr)
+                sys.exit(1)
+            finally:
+                os.environ.pop("HYDRA_FULL_ERROR", None)
+
+        return main
+
     return decorate
+
+
+def _one_line(exc: BaseException) -> str:
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())

@@ -52,13 +52,12 @@ class LocalSweep:
         if self.workers < 1:
             raise ConfigError(f"workers must be >= 1, got {self.workers}")
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        # A method the engine cannot run is named before anything else is asked of it.
+        sampler = make_sampler(self.definition, self.seed)
         budget = self._budget()
         # Every parameter drawn once in memory: a definition the engine cannot run fails
         # before the sweep dir holds any state.
-        params = suggest(
-            optuna.create_study(sampler=make_sampler(self.definition, self.seed)).ask(),
-            self.definition,
-        )
+        params = suggest(optuna.create_study(sampler=sampler).ask(), self.definition)
         self._check_trial_config(params)
         self.sweep_dir.mkdir(parents=True, exist_ok=True)
         # One engine per sweep dir: two would share the SQLite study and its trial folders.
