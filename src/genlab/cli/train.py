@@ -9,23 +9,16 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytorch_lightning as pl
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
-from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from genlab import __version__
-from genlab.callbacks import ConfigInCheckpoint, FidelityMetrics
-from genlab.checkpoints import RNGStateInCheckpoint, start_checkpoint
 from genlab.cli.app import hydra_app
 from genlab.config import check_train_config
-from genlab.distributed import check_launch_is_safe
 from genlab.errors import ConfigError, TrainingDiverged
-from genlab.metrics.evaluator import Evaluator
-from genlab.metrics.protocol import MetricProtocol
 from genlab.paths import git_sha
 from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.summary import SUMMARY_FILE, finite_or_none, write_json_atomic
@@ -35,6 +28,13 @@ from genlab.tracking.wandb_run import (
     update_wandb_summary,
     wandb_run_info,
 )
+
+# Lightning, torch and what needs them are imported where the task runs, so that `--help`,
+# `--cfg job` and Hydra's composition start fast (docs/decisions.md).
+if TYPE_CHECKING:
+    import pytorch_lightning as pl
+
+    from genlab.callbacks import FidelityMetrics
 
 log = logging.getLogger("genlab.train")
 _USER_WANDB_DATA_DIR = os.environ.get("WANDB_DATA_DIR")
@@ -57,6 +57,12 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
 
     ``extra_callbacks`` join the configured ones (for programmatic use: benchmarks, notebooks).
     """
+    import pytorch_lightning as pl
+
+    from genlab.callbacks import ConfigInCheckpoint
+    from genlab.checkpoints import RNGStateInCheckpoint, start_checkpoint
+    from genlab.distributed import check_launch_is_safe
+
     check_train_config(cfg)
     run_dir = Path(cfg.paths.output_dir)
     ckpt_path = start_checkpoint(
@@ -126,6 +132,8 @@ def _build_trainer(
     trainer_cfg: DictConfig, callbacks: list[pl.Callback], loggers: list[Any]
 ) -> pl.Trainer:
     """Lightning's Trainer; its own argument checks become user errors with its message."""
+    from pytorch_lightning.utilities.exceptions import MisconfigurationException
+
     try:
         return instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False)
     except InstantiationException as exc:
@@ -154,6 +162,10 @@ def _continue_wandb_run(cfg: DictConfig, run_dir: Path) -> None:
 def _metrics_callback(
     cfg: DictConfig, datamodule: pl.LightningDataModule
 ) -> FidelityMetrics | None:
+    from genlab.callbacks import FidelityMetrics
+    from genlab.metrics.evaluator import Evaluator
+    from genlab.metrics.protocol import MetricProtocol
+
     if not cfg.metrics.enabled:
         return None
     protocol = MetricProtocol.from_config(cfg.metrics)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytorch_lightning.loggers import Logger, WandbLogger
+if TYPE_CHECKING:
+    from pytorch_lightning.loggers import Logger, WandbLogger
 
 
 def wandb_loggers(loggers: Iterable[Logger]) -> list[WandbLogger]:
+    # Lightning only once there are loggers: reading a run dir needs no Lightning.
+    from pytorch_lightning.loggers import WandbLogger
+
     return [logger for logger in loggers if isinstance(logger, WandbLogger)]
 
 
