@@ -42,9 +42,24 @@ def quickstart_run(tmp_path_factory: pytest.TempPathFactory, fashion_mnist_root:
         f"metrics.cache_dir={run_dir.parent / 'cache'}",
         f"data.root={fashion_mnist_root}",
         f"hydra.run.dir={run_dir}",
+        env={"WANDB_SILENT": "false"},  # the console a user sees, W&B's lines included
     )
     assert result.returncode == 0, result.stderr[-5000:]
+    (run_dir.parent / "console.txt").write_text(result.stdout + result.stderr)
     return run_dir
+
+
+def test_console_holds_no_library_warning(quickstart_run: Path) -> None:
+    """Only genlab's lines, the progress bar and the end-of-run block: no library warning."""
+    console = (quickstart_run.parent / "console.txt").read_text()
+    warnings = [
+        line
+        for line in console.splitlines()
+        if ("warning" in line.lower()) and "][genlab." not in line
+    ]
+    assert warnings == [], "\n".join(warnings)
+    assert "FLOPs" not in console and "metric_weights_sha256" not in console
+    assert "status: ok after 30 steps" in console
 
 
 def test_run_dir_is_complete(quickstart_run: Path) -> None:
@@ -309,3 +324,23 @@ def test_trainer_argument_errors_are_user_errors(
     result = run_cli("train", override, "metrics=off", f"hydra.run.dir={run}")
     assert_user_error(result, "trainer:", fragment)
     assert_no_good_run(run)
+
+
+def test_readme_multirun_works_as_written(fashion_mnist_root: Path, tmp_path: Path) -> None:
+    """README: `python scripts/train.py -m seed=0,1 ...` with Hydra's default sweep dir, from
+    any directory: one run dir per job under outputs/train/multiruns/, and no Hydra warning."""
+    result = run_cli(
+        "train", "-m", "seed=0,1", "debug=fast", "metrics=off", "logger=csv",
+        "model.generator.width=16", "model.discriminator.width=16",
+        "trainer.max_steps=4", f"data.root={fashion_mnist_root}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "UserWarning" not in result.stderr and "HydraConfig was not set" not in result.stderr
+    (sweep,) = (tmp_path / "outputs" / "train" / "multiruns").iterdir()
+    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
+    assert jobs == ["0_gan_fashion_mnist_seed0", "1_gan_fashion_mnist_seed1"]
+    for job in jobs:
+        summary = read_summary(sweep / job)
+        assert summary["status"] == "ok" and summary["global_step"] == 4
+        assert (sweep / job / ".hydra" / "config.yaml").is_file()

@@ -4,6 +4,7 @@ inputs, determinism and checkpoint retention. Real training runs of a few steps 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 import signal
@@ -24,8 +25,9 @@ from genlab.checkpoints import AtomicCheckpointIO
 from genlab.cli.app import report_user_errors
 from genlab.cli.train import train
 from genlab.errors import TrainingDiverged
+from genlab.tracking.lock import DirectoryLock
 from genlab.tracking.summary import read_summary
-from tests.conftest import FASHION_MNIST_MIRROR, REPO, compose_train
+from tests.conftest import FASHION_MNIST_MIRROR, REPO, REPORTED_METRICS, compose_train
 from tests.test_cli import assert_no_good_run, assert_user_error
 
 SMALL_GAN = ["model.generator.width=16", "model.discriminator.width=16"]
@@ -305,6 +307,16 @@ BAD_INPUTS = [
     ("n_disc_zero", lambda t, r: ["model.n_disc=0"], ["model.n_disc", "at least 1"]),
     ("negative_beta", lambda t, r: ["model=vae", "model.beta=-1"], ["model.beta"]),
     ("num_samples_zero", lambda t, r: ["metrics.num_samples=0"], ["metrics.num_samples"]),
+    (
+        "num_samples_too_few",
+        lambda t, r: [f"data.root={r}", "metrics.num_samples=5"],
+        ["metrics.num_samples=5 is too few images for is (at least 10"],
+    ),
+    (
+        "num_real_too_few",
+        lambda t, r: [f"data.root={r}", "metrics.num_real=3"],
+        ["metrics.num_real=3 is too few images for is, prc"],
+    ),
     ("corrupt_gz", lambda t, r: _mirror(t, _flip_bytes), ["t10k-labels-idx1-ubyte.gz", "corrupt"]),
     (
         "checksum_mismatch",
@@ -393,3 +405,166 @@ def test_unwritable_output_dir_is_one_clear_line(tmp_path: Path) -> None:
         env=cli_env(), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert_user_error(result, str(blocker), "is a file, not a folder", "hydra.run.dir=DIR")
+
+
+# -- nothing lost: the final checkpoint, finished runs, signals, one writer per run dir ---------
+
+# A run whose only checkpoint is the final one (no periodic step falls within the budget).
+FINAL_ONLY = [
+    "debug=fast",
+    *SMALL_GAN,
+    "data.batch_size=16",
+    "logger=csv",
+    "trainer.max_steps=20",
+    "callbacks.model_checkpoint.every_n_train_steps=1000",
+    "callbacks.sample_grid.every_n_steps=null",
+    "metrics.num_samples=64",
+    "metrics.num_real=128",
+]
+
+
+def run_dir_state(run: Path) -> dict[str, tuple[int, str]]:
+    """Every file of a run dir with its modification time and content hash, except the lock
+    and Hydra's log (a refused or no-op command appends its own lines there)."""
+    return {
+        str(p.relative_to(run)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(run.rglob("*"))
+        if p.is_file() and p.name not in (".genlab.lock", "train.log")
+    }
+
+
+def test_failed_final_evaluation_keeps_the_final_checkpoint_and_resume_finishes_it(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")  # the metric cache cannot be created: the evaluation fails
+    common = [*FINAL_ONLY, f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}"]
+    failed = subprocess.run(
+        train_command(*common, f"metrics.cache_dir={blocker / 'cache'}"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert failed.returncode == 1, failed.stderr[-3000:]
+    summary = read_summary(run)
+    assert summary["status"] == "failed" and summary["global_step"] == 20
+    assert "not_a_folder" in summary["error"]
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 20
+
+    resumed = subprocess.run(
+        train_command(*common, "resume=true"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    summary = read_summary(run)
+    assert summary["status"] == "ok" and summary["global_step"] == 20
+    assert summary["fid"] > 0 and summary["metric_num_generated"] == 64
+
+
+def test_resume_of_a_finished_run_changes_nothing_unless_the_budget_grows(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    common = [*FINAL_ONLY, f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}"]
+    done = subprocess.run(train_command(*common), env=cli_env(), capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    finished = run_dir_state(run)
+    assert {".hydra/config.yaml", ".hydra/overrides.yaml", "summary.json"} <= finished.keys()
+
+    again = subprocess.run(train_command(*common, "resume=true"), env=cli_env(),
+                           capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "already finished (status ok at step 20); nothing to do" in again.stdout + again.stderr
+    assert run_dir_state(run) == finished
+
+    # Another network width: refused before anything is written, naming the differing value.
+    wider = subprocess.run(
+        train_command(*common, "resume=true", "model.generator.width=32"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert_user_error(wider, "does not fit this model", "model.generator.width=16 (this run: 32)")
+    assert run_dir_state(run) == finished
+
+    # A larger budget continues the run and rewrites its summary completely.
+    longer = subprocess.run(
+        train_command(*common, "resume=true", "trainer.max_steps=30"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert longer.returncode == 0, longer.stderr[-3000:]
+    summary = read_summary(run)
+    assert summary["status"] == "ok" and summary["global_step"] == 30
+    assert summary.keys() >= REPORTED_METRICS
+    overrides = (run / ".hydra" / "overrides.yaml").read_text()
+    assert "trainer.max_steps=30" in overrides
+
+
+@pytest.mark.parametrize(
+    ("signum", "status"),
+    [(signal.SIGTERM, "preempted"), (signal.SIGINT, "interrupted")],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_a_stop_signal_saves_the_current_step_and_resume_continues(
+    signum: signal.Signals, status: str, fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    common = [
+        *FINAL_ONLY, "metrics=off", "logger=[csv,wandb]", "trainer.max_steps=100000",
+        f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        train_command(*common), env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    metrics_csv = run / "csv" / "metrics.csv"
+    deadline = time.monotonic() + 300
+    while not metrics_csv.exists() and process.poll() is None:  # training has started
+        assert time.monotonic() < deadline, "training did not start"
+        time.sleep(0.05)
+    process.send_signal(signum)
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 128 + signum, output[-3000:]
+    summary = read_summary(run)
+    assert summary["status"] == status, summary
+    assert f"stopped by {signum.name} at step {summary['global_step']}" in summary["error"]
+    assert "resume=true" in summary["error"] and "Traceback" not in output
+    step = summary["global_step"]
+    assert step > 0
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == step
+    (wandb_run,) = (run / "wandb").glob("offline-run-*")
+    assert f"got exitcode: {128 + signum}" in (wandb_run / "logs" / "debug.log").read_text()
+
+    resumed = subprocess.run(
+        train_command(*common, "resume=true", f"trainer.max_steps={step + 4}"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"Resuming from {run / 'checkpoints' / 'last.ckpt'}" in resumed.stdout + resumed.stderr
+    assert read_summary(run)["global_step"] == step + 4
+
+
+def test_a_second_process_in_a_run_dir_is_refused(fashion_mnist_root: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    first = subprocess.Popen(
+        train_command(*FINAL_ONLY, "metrics=off", "trainer.max_steps=100000",
+                      f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}"),
+        env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not (run / "csv" / "metrics.csv").exists():
+            assert first.poll() is None and time.monotonic() < deadline, "the first run ended"
+            time.sleep(0.05)
+        second = subprocess.run(
+            train_command("model=vae", *SMALL_VAE, "debug=fast", "metrics=off", "logger=csv",
+                          f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}"),
+            env=cli_env(), capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert_user_error(second, f"the run dir {run} is in use by process {first.pid}")
+        config = (run / ".hydra" / "config.yaml").read_text()
+        assert "genlab.models.GAN" in config and "VAE" not in config
+    finally:
+        first.kill()
+        first.wait()
+    # The lock of a killed process is released with it: the next run takes the dir.
+    lock = DirectoryLock(run).acquire()
+    lock.release()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,8 @@ from genlab.paths import config_dir
 from genlab.reproduce.baseline import Baseline, BaselineVariant
 from genlab.reproduce.report import paper_vs_genlab, ranking_agreement
 from genlab.reproduce.runner import RunResult
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
+from tests.test_reliability import cli_env
 
 
 def load_baseline(name: str) -> Baseline:
@@ -105,3 +109,56 @@ def test_report_lists_runs_that_did_not_end_ok() -> None:
     assert "| NS GAN | 26.5 | 30.00 | 3.00 | n/a | 1/2 (diverged seed 1) | 2 | 1 |" in report
     assert "| WGAN | 21.5 | 40.00 | n/a | n/a | 1/2 (failed seed 1) | 1 | 2 |" in report
     assert "(0 of 1 pairs in the same order)" in report
+
+
+def _process_ended(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # exited, not yet reaped by its new parent
+
+
+def test_killed_table_stops_its_run_and_the_next_command_continues_it(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """SIGKILL the reproduce process mid-run: its training process does not train on alone (it
+    is stopped, saves its step and records itself preempted); running the table again continues
+    that run from its checkpoint instead of starting it again."""
+    out = tmp_path / "table"
+    run = out / "vae" / "seed0"
+    common = [
+        "baseline=lucic2018_fashion_mnist", "budget=smoke", "variants=[vae]", "seeds=1",
+        f"out_dir={out}",
+    ]  # fmt: skip
+    table = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "reproduce.py"), *common,
+         f"overrides=['data.root={fashion_mnist_root}','trainer.max_steps=100000']"],
+        cwd=REPO, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not (run / "samples" / "samples_step0000006.png").exists():
+        assert table.poll() is None and time.monotonic() < deadline, "the run did not start"
+        time.sleep(0.05)
+    trainer_pid = json.loads((run / ".genlab.lock").read_text())["pid"]
+    table.kill()
+    table.wait()
+    deadline = time.monotonic() + 120
+    while not _process_ended(trainer_pid):
+        assert time.monotonic() < deadline, "the run trains on after its table was killed"
+        time.sleep(0.1)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "preempted", summary
+    step = summary["global_step"]
+    assert step >= 6
+
+    again = run_cli(
+        "reproduce", *common,
+        f"overrides=['data.root={fashion_mnist_root}','trainer.max_steps={step + 6}']",
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "1 of 1 runs to do (0 finished before)" in again.stdout + again.stderr
+    console = (run / "console.log").read_text()
+    assert f"Resuming from {run / 'checkpoints' / 'last.ckpt'}" in console
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "ok" and summary["global_step"] == step + 6

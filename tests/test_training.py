@@ -244,3 +244,31 @@ def test_generator_ema_is_the_moving_average_and_makes_the_samples(
     with torch.no_grad():
         assert torch.equal(model.generate(z), model.to_unit_range(model.generator_ema.module(z)))
         assert not torch.equal(model.generate(z), model.to_unit_range(model.generator(z)))
+
+
+class _ReadTrainBar(pl.Callback):
+    """The training bar's (completed, total) when each fit ends."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, float | None]] = []
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        bar = trainer.progress_bar_callback
+        task = bar.progress.tasks[bar.train_progress_bar_id]
+        self.seen.append((task.completed, task.total))
+        assert task.description.startswith("step (epoch")
+
+
+@pytest.mark.parametrize(("model", "steps"), [("wgan_gp", 12), ("gan", 10)])
+def test_progress_bar_counts_optimizer_steps_also_after_a_resume(
+    model: str, steps: int, fmnist_config: Callable[..., DictConfig]
+) -> None:
+    """A GAN makes 2 optimizer steps per batch (WGAN-GP 1.2): the bar ends at max_steps of
+    max_steps, not at the batch count, and a resumed run continues the count."""
+    reader = _ReadTrainBar()
+    cfg = fmnist_config(model, steps, "metrics=off")
+    train(cfg, extra_callbacks=[reader])
+    last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+    resumed = fmnist_config(model, 2 * steps, "metrics=off", f"ckpt_path={last}")
+    train(resumed, extra_callbacks=[reader])
+    assert reader.seen == [(steps, steps), (2 * steps, 2 * steps)]

@@ -14,11 +14,13 @@ from omegaconf import DictConfig, ListConfig, open_dict
 
 from genlab.errors import ConfigError
 from genlab.paths import config_dir
+from genlab.resolvers import register_resolvers
 
 
 def compose_train_config(overrides: Iterable[str], output_dir: Path) -> DictConfig:
     """The config `genlab-train` would run with these overrides, writing to output_dir
     (for tests, benchmarks and notebooks)."""
+    register_resolvers()
     GlobalHydra.instance().clear()
     with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
         cfg = compose("train", overrides=list(overrides), return_hydra_config=True)

@@ -3,6 +3,7 @@
 from genlab.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from genlab.callbacks.divergence import DivergenceGuard
 from genlab.callbacks.fidelity import FidelityMetrics
+from genlab.callbacks.progress import StepProgressBar
 from genlab.callbacks.replicas import ReplicasInSync
 from genlab.callbacks.sample_grid import SampleGrid
 
@@ -12,4 +13,5 @@ __all__ = [
     "FidelityMetrics",
     "ReplicasInSync",
     "SampleGrid",
+    "StepProgressBar",
 ]

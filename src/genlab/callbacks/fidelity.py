@@ -56,7 +56,18 @@ class FidelityMetrics(EveryNSteps):
                     if key not in protocol_fields
                 }
             )
-            log.info("Metrics at step %d (%s): %s", trainer.global_step, extractor, self.results)
+            scores = " ".join(
+                f"{key}={value:.4g}"
+                for key, value in self.results.items()
+                if key not in protocol_fields and key != "eval_s"
+            )
+            log.info(
+                "Metrics at step %d (%s, %.0f s): %s",
+                trainer.global_step,
+                extractor,
+                self.results.get("eval_s", 0.0),
+                scores,
+            )
         trainer.strategy.barrier("genlab-metrics")
 
     @property

@@ -4,16 +4,22 @@ from genlab.checkpoints.atomic_io import AtomicCheckpointIO
 from genlab.checkpoints.periodic import PeriodicCheckpoint
 from genlab.checkpoints.resume import (
     check_checkpoint_for_run,
+    check_weights_fit,
+    finished_run,
     newest_valid_checkpoint,
     start_checkpoint,
 )
 from genlab.checkpoints.rng_state import RNGStateInCheckpoint
+from genlab.checkpoints.stop_signals import StopSignals
 
 __all__ = [
     "AtomicCheckpointIO",
     "PeriodicCheckpoint",
     "RNGStateInCheckpoint",
+    "StopSignals",
     "check_checkpoint_for_run",
+    "check_weights_fit",
+    "finished_run",
     "newest_valid_checkpoint",
     "start_checkpoint",
 ]

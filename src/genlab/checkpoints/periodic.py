@@ -8,6 +8,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from genlab.errors import ConfigError
 
@@ -50,10 +51,26 @@ class PeriodicCheckpoint(ModelCheckpoint):
             self._save_last_checkpoint(trainer, candidates)
             self._last_save_time = time.monotonic()
 
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        super().on_train_epoch_end(trainer, pl_module)
+        if training_ends_after_this_epoch(trainer):
+            self._save_final(trainer)
+
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._save_final(trainer)  # already written at the last epoch's end, as a rule
+        super().on_train_end(trainer, pl_module)
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        # Only a requested stop: after a divergence or a crash the current weights may be the
+        # damage, and last.ckpt must keep the previous good state.
+        if isinstance(exception, SIGTERMException):
+            self._save_final(trainer)
+
+    def _save_final(self, trainer: pl.Trainer) -> None:
         if self.save_last and self._last_global_step_saved != trainer.global_step:
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
-        super().on_train_end(trainer, pl_module)
 
     def _time_is_up(self, trainer: pl.Trainer) -> bool:
         if self.every_n_minutes is None or self._last_save_time is None:
@@ -61,3 +78,12 @@ class PeriodicCheckpoint(ModelCheckpoint):
         elapsed = timedelta(seconds=time.monotonic() - self._last_save_time)
         # Rank zero's clock decides for all ranks, so no rank waits for a save the others skip.
         return bool(trainer.strategy.broadcast(elapsed >= timedelta(minutes=self.every_n_minutes)))
+
+
+def training_ends_after_this_epoch(trainer: pl.Trainer) -> bool:
+    """At an epoch's end: whether Lightning's fit loop stops here (budget reached or a stop
+    requested), the same conditions as its own ``done``."""
+    if trainer.should_stop or 0 < trainer.max_steps <= trainer.global_step:
+        return True
+    max_epochs = trainer.max_epochs
+    return max_epochs is not None and max_epochs >= 0 and trainer.current_epoch + 1 >= max_epochs

@@ -1,11 +1,15 @@
 """Which checkpoint a run starts from: ``ckpt_path=FILE``, or with ``resume=true`` the run
-dir's newest checkpoint that can be read."""
+dir's newest checkpoint that can be read; whether it fits the model; whether a resumed run has
+anything left to do. All of it is decided before the run dir is written to."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
 
 from genlab.errors import CheckpointError, ConfigError
 from genlab.models.loading import CONFIG_KEY, read_checkpoint
@@ -76,3 +80,82 @@ def start_checkpoint(
     else:
         log.info("Resuming from %s", newest)
     return newest
+
+
+def check_weights_fit(path: Path, model: nn.Module, run_config: DictConfig) -> None:
+    """Refuses a checkpoint whose weights do not fit ``model`` (another width, depth or latent
+    size), naming the config values that differ, before Lightning fails half-way into a run."""
+    checkpoint = read_checkpoint(path)
+    saved = {key: tuple(value.shape) for key, value in checkpoint["state_dict"].items()}
+    expected = {key: tuple(value.shape) for key, value in model.state_dict().items()}
+    if saved == expected:
+        return
+    differing = _differing_values(checkpoint[CONFIG_KEY].get("model", {}), run_config.model)
+    mismatch = next(
+        (
+            f"{key}: {saved.get(key, 'missing')} in the checkpoint, {expected.get(key, 'absent')} here"
+        )
+        for key in sorted(saved.keys() | expected.keys())
+        if saved.get(key) != expected.get(key)
+    )
+    hint = (
+        "the checkpoint was written with " + ", ".join(differing)
+        if differing
+        else "the networks differ"
+    )
+    raise CheckpointError(
+        f"{path} does not fit this model ({mismatch}): {hint}; pass the checkpoint's values "
+        "or start a new run without resume/ckpt_path"
+    )
+
+
+def _differing_values(saved: dict[str, Any], current: DictConfig) -> list[str]:
+    flat_saved = _flatten(saved, "model")
+    flat_current = _flatten(OmegaConf.to_container(current, resolve=True), "model")
+    return [
+        f"{key}={flat_saved[key]} (this run: {flat_current.get(key)})"
+        for key in sorted(flat_saved)
+        if flat_saved[key] != flat_current.get(key)
+    ][:5]
+
+
+def _flatten(node: Any, prefix: str) -> dict[str, Any]:
+    if not isinstance(node, dict):
+        return {prefix: node}
+    flat: dict[str, Any] = {}
+    for key, value in node.items():
+        flat.update(_flatten(value, f"{prefix}.{key}"))
+    return flat
+
+
+_BUDGET_KEYS = ("max_steps", "max_epochs", "max_time")
+
+
+def finished_run(
+    summary: dict[str, Any] | None, checkpoint_path: Path, trainer_config: DictConfig
+) -> bool:
+    """True when a resumed run has nothing left to do: it ended ``ok`` at the step of its newest
+    checkpoint, and this command's budget is not larger than the one it was trained with."""
+    if summary is None or summary.get("status") != "ok":
+        return False
+    checkpoint = read_checkpoint(checkpoint_path)
+    if checkpoint.get("global_step") != summary.get("global_step"):
+        return False
+    trained_with = checkpoint[CONFIG_KEY].get("trainer", {})
+    return not any(
+        _larger_budget(trainer_config.get(key), trained_with.get(key)) for key in _BUDGET_KEYS
+    )
+
+
+def _larger_budget(new: Any, old: Any) -> bool:
+    """Whether a Trainer limit grew; None, -1 and absent mean no limit."""
+    unlimited = (None, -1)
+    if new == old:
+        return False
+    if new in unlimited:
+        return True
+    if old in unlimited:
+        return False
+    if isinstance(new, int | float) and isinstance(old, int | float):
+        return new > old
+    return True  # a changed max_time string ("00:01:00:00"): train on, Lightning's Timer decides

@@ -11,6 +11,8 @@ from omegaconf import DictConfig
 
 from genlab.errors import GenlabError
 from genlab.paths import config_dir
+from genlab.process import end_with_parent
+from genlab.resolvers import register_resolvers
 
 T = TypeVar("T")
 
@@ -52,6 +54,8 @@ def hydra_app(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Calla
     """``@hydra.main`` on genlab's config dir, with user errors reported."""
 
     def decorate(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
+        register_resolvers()
+        end_with_parent()
         return hydra.main(
             version_base="1.3", config_path=str(config_dir()), config_name=config_name
         )(report_user_errors(task))

@@ -6,7 +6,6 @@ import logging
 import math
 import os
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,16 +16,18 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from genlab import __version__
 from genlab.cli.app import hydra_app
+from genlab.cli.console import quiet_console
 from genlab.config import check_train_config
 from genlab.errors import ConfigError, TrainingDiverged
 from genlab.paths import git_sha
 from genlab.tracking.history import HISTORY_FILE
-from genlab.tracking.summary import SUMMARY_FILE, finite_or_none, write_json_atomic
-from genlab.tracking.wandb_run import (
-    finish_wandb,
-    previous_wandb_run_id,
-    update_wandb_summary,
-    wandb_run_info,
+from genlab.tracking.hydra_record import write_hydra_record
+from genlab.tracking.lock import DirectoryLock
+from genlab.tracking.summary import (
+    SUMMARY_FILE,
+    finite_or_none,
+    previous_summary,
+    write_json_atomic,
 )
 
 # Lightning, torch and what needs them are imported where the task runs, so that `--help`,
@@ -39,10 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("genlab.train")
 _USER_WANDB_DATA_DIR = os.environ.get("WANDB_DATA_DIR")
 
-# Lightning's advice for automatic optimization; genlab's manual steps checkpoint the
-# post-update state on purpose.
-warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
-warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\)")
+quiet_console()
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
@@ -52,58 +50,103 @@ def instantiate_group(group: DictConfig | None) -> list[Any]:
     return [instantiate(node) for node in group.values() if node and "_target_" in node]
 
 
-def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[str, Any]:
+def train(
+    cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = (), record_config: bool = False
+) -> dict[str, Any]:
     """Trains ``cfg.model`` on ``cfg.data``; returns the summary it writes to the run dir.
 
     ``extra_callbacks`` join the configured ones (for programmatic use: benchmarks, notebooks).
+    ``record_config`` writes the run dir's ``.hydra/`` (the train app: Hydra's own writing is
+    off, so a refused resume leaves the run's record as it was).
     """
-    import pytorch_lightning as pl
-
-    from genlab.callbacks import ConfigInCheckpoint
-    from genlab.checkpoints import RNGStateInCheckpoint, start_checkpoint
-    from genlab.distributed import check_launch_is_safe
+    from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
     check_train_config(cfg)
     run_dir = Path(cfg.paths.output_dir)
-    ckpt_path = start_checkpoint(
-        cfg.get("ckpt_path"), bool(cfg.get("resume")), _checkpoint_dir(cfg), cfg.model_name
+    lock = DirectoryLock(run_dir).acquire() if rank_zero_only.rank == 0 else None
+    try:
+        return _train(cfg, run_dir, extra_callbacks, record_config)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _train(
+    cfg: DictConfig, run_dir: Path, extra_callbacks: Sequence[pl.Callback], record_config: bool
+) -> dict[str, Any]:
+    import pytorch_lightning as pl
+    from pytorch_lightning.utilities.rank_zero import rank_zero_only
+
+    from genlab.callbacks import ConfigInCheckpoint
+    from genlab.checkpoints import (
+        RNGStateInCheckpoint,
+        StopSignals,
+        check_weights_fit,
+        finished_run,
+        start_checkpoint,
     )
-    if ckpt_path is not None and cfg.get("resume"):
+    from genlab.distributed import check_launch_is_safe
+    from genlab.tracking.wandb_run import finish_wandb, update_wandb_summary, wandb_run_info
+
+    resume = bool(cfg.get("resume"))
+    ckpt_path = start_checkpoint(cfg.get("ckpt_path"), resume, _checkpoint_dir(cfg), cfg.model_name)
+    pl.seed_everything(cfg.seed, workers=True)
+    datamodule: pl.LightningDataModule = instantiate(cfg.data)
+    model: pl.LightningModule = instantiate(cfg.model)
+    if ckpt_path is not None:
+        check_weights_fit(ckpt_path, model, cfg)
+    if resume and ckpt_path is not None:
+        previous = previous_summary(run_dir)
+        if finished_run(previous, ckpt_path, cfg.trainer):
+            assert previous is not None
+            log.info(
+                "resume=true: %s already finished (status ok at step %d); nothing to do. "
+                "To train longer, pass a larger trainer.max_steps.",
+                run_dir,
+                previous["global_step"],
+            )
+            return previous
         _continue_wandb_run(cfg, run_dir)
     if _USER_WANDB_DATA_DIR is None:
         # W&B stages checkpoint artifacts here until they are synced: inside the run dir,
         # not in the home directory, so deleting a run frees its space.
         os.environ["WANDB_DATA_DIR"] = str(run_dir / "wandb" / "data")
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    pl.seed_everything(cfg.seed, workers=True)
-
-    datamodule: pl.LightningDataModule = instantiate(cfg.data)
-    model: pl.LightningModule = instantiate(cfg.model)
     if cfg.get("compile") and cfg.compile.enabled:
         model.compile_networks(backend=cfg.compile.backend, mode=cfg.compile.mode)
     # Missing data or extractor weights fail here, before a W&B run or a checkpoint exists.
     datamodule.prepare_data()
     metrics = _metrics_callback(cfg, datamodule)
+    if record_config and rank_zero_only.rank == 0:
+        write_hydra_record(run_dir, cfg)
 
     loggers = instantiate_group(cfg.get("logger"))
+    stop_signals = StopSignals()
     callbacks = [
         *instantiate_group(cfg.get("callbacks")),
         *extra_callbacks,
         ConfigInCheckpoint(resolved),
         RNGStateInCheckpoint(),
+        stop_signals,
     ]
     if metrics is not None:
         callbacks.append(metrics)
     trainer = _build_trainer(cfg.trainer, callbacks, loggers)
     check_launch_is_safe(trainer)
+    if trainer.is_global_zero:
+        log.info("%s", _describe_networks(model))
     protocol = metrics.evaluator.fields() if metrics is not None else {}
     for logger in loggers:
         logger.log_hyperparams({**resolved, "metric_protocol": protocol})
 
     started = time.monotonic()
-    status, error = "failed", None
+    status, error, exit_code = "failed", None, None
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        if metrics is not None and not metrics.final_results(trainer.callback_metrics):
+            # Fit had nothing left to train (a resume after the final evaluation failed):
+            # the evaluation it skipped.
+            metrics.run(trainer, model)
         if trainer.interrupted:
             error = "interrupted"
         else:
@@ -112,6 +155,16 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
         status, error = "diverged", str(exc)
         raise
     except BaseException as exc:
+        if stop_signals.status is not None:
+            assert stop_signals.received is not None
+            status, exit_code = stop_signals.status, stop_signals.exit_code
+            error = (
+                f"stopped by {stop_signals.received.name} at step {trainer.global_step}; "
+                "last.ckpt holds that step: continue with resume=true"
+            )
+            raise SystemExit(exit_code) from None
+        if isinstance(exc, KeyboardInterrupt):
+            status = "interrupted"
         error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
@@ -122,10 +175,25 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
             summary.update(wandb_run_info(loggers))
             write_json_atomic(run_dir / SUMMARY_FILE, summary)
             update_wandb_summary(loggers, summary)
-        finish_wandb(loggers, exit_code=0 if status == "ok" else 1)
+        finish_wandb(loggers, exit_code=0 if status == "ok" else (exit_code or 1))
+        if exit_code is not None and trainer.is_global_zero:
+            log.warning("%s: %s", status, error)
     if trainer.is_global_zero:
         _report(run_dir, summary)
     return summary
+
+
+def _describe_networks(model: pl.LightningModule) -> str:
+    """One line: each network's class and trainable parameter count."""
+    from pytorch_lightning.utilities.model_summary import get_human_readable_count
+
+    parts = [
+        f"{name} {type(child).__name__} "
+        f"{get_human_readable_count(sum(p.numel() for p in child.parameters() if p.requires_grad))}"
+        for name, child in model.named_children()
+        if any(p.requires_grad for p in child.parameters())
+    ]
+    return f"model {type(model).__name__}: " + ", ".join(parts) + " parameters"
 
 
 def _build_trainer(
@@ -150,6 +218,8 @@ def _checkpoint_dir(cfg: DictConfig) -> Path:
 
 def _continue_wandb_run(cfg: DictConfig, run_dir: Path) -> None:
     """A resumed run logs into the W&B run it started, not a new one."""
+    from genlab.tracking.wandb_run import previous_wandb_run_id
+
     run_id = previous_wandb_run_id(run_dir)
     wandb_cfg = OmegaConf.select(cfg, "logger.wandb")
     if run_id is None or wandb_cfg is None:
@@ -245,7 +315,7 @@ def _report(run_dir: Path, summary: dict[str, Any]) -> None:
 
 @hydra_app("train")
 def main(cfg: DictConfig) -> dict[str, Any]:
-    return train(cfg)
+    return train(cfg, record_config=True)
 
 
 if __name__ == "__main__":

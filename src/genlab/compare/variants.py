@@ -8,7 +8,7 @@ from typing import Any
 from genlab.compare.runs import Run
 
 # Top-level keys that do not change what is trained.
-_IGNORED_ROOTS = {"seed", "run_name", "group", "tags", "paths", "ckpt_path"}
+_IGNORED_ROOTS = {"seed", "run_name", "group", "tags", "paths", "ckpt_path", "resume"}
 # Keys that only say where things are (data, run dirs, caches).
 _IGNORED_LEAVES = {"dirpath", "save_dir", "cache_dir", "root", "mirrors"}
 

@@ -38,6 +38,7 @@ class Evaluator:
 
     def score(self, generated: Dataset, device: Any = "cpu") -> dict[str, Any]:
         """The metrics of ``generated``, with the protocol fields beside them."""
+        self.protocol.check_enough_generated(len(generated))  # type: ignore[arg-type]
         started = time.monotonic()
         cache_name = self.protocol.real_cache_name(
             self.datamodule.cache_key,

@@ -96,6 +96,12 @@ def compute_metrics(
         "kid_subset_size": kid_subset,
         "rng_seed": protocol.seed,
         "verbose": False,
+        # No feature-extraction worker processes (the images are already in memory; workers
+        # only add start-up time and copies), and precision/recall's pairwise distances in
+        # blocks of prc_batch_size rows instead of whole 10k x 10k matrices: less memory,
+        # the same numbers.
+        "save_cpu_ram": True,
+        "prc_batch_size": protocol.prc_batch_size,
         "cache": real_cache_name is not None,
         "input2_cache_name": real_cache_name,
         "cache_root": str(cache_dir) if cache_dir is not None else None,

@@ -13,6 +13,11 @@ from genlab.hashing import sha256_of
 from genlab.metrics.weights import resolve_weights
 
 METRICS = ("fid", "is", "kid", "prc")
+# The fewest images (generated, and real where the metric compares) each metric is defined
+# for under torch-fidelity's defaults: a covariance needs 2; the Inception Score is averaged
+# over 10 splits of at least one image; precision/recall look for each image's 3rd nearest
+# neighbour besides itself, so 5 leave one image to spare.
+MIN_IMAGES = {"fid": 2, "is": 10, "kid": 2, "prc": 5}
 REAL_SPLITS = ("train", "test")
 
 
@@ -28,6 +33,7 @@ class MetricProtocol:
     kid_subset_size: int
     seed: int
     batch_size: int
+    prc_batch_size: int = 1000
 
     @classmethod
     def from_config(cls, metrics: DictConfig) -> MetricProtocol:
@@ -42,7 +48,7 @@ class MetricProtocol:
             raise ConfigError(
                 f"metrics.real_split must be one of {', '.join(REAL_SPLITS)}, got {metrics.real_split!r}"
             )
-        for key in ("num_samples", "kid_subset_size", "batch_size"):
+        for key in ("num_samples", "kid_subset_size", "batch_size", "prc_batch_size"):
             if not isinstance(metrics[key], int) or metrics[key] < 2:
                 raise ConfigError(f"metrics.{key} must be an integer >= 2, got {metrics[key]!r}")
         if metrics.num_real is not None and (
@@ -51,6 +57,7 @@ class MetricProtocol:
             raise ConfigError(
                 f"metrics.num_real must be null or an integer >= 2, got {metrics.num_real!r}"
             )
+        _check_enough_images(chosen, metrics.num_samples, metrics.num_real)
         weights = resolve_weights(metrics.extractor, metrics.weights_path)
         return cls(
             extractor=metrics.extractor,
@@ -63,7 +70,12 @@ class MetricProtocol:
             kid_subset_size=metrics.kid_subset_size,
             seed=metrics.seed,
             batch_size=metrics.batch_size,
+            prc_batch_size=metrics.prc_batch_size,
         )
+
+    def check_enough_generated(self, num_generated: int) -> None:
+        """For scoring a given set of images (``evaluate.py input=DIR``)."""
+        _check_enough_images(self.metrics, num_generated, None, what="images in the input")
 
     def real_cache_name(self, dataset_key: str, image_size: int, num_real: int) -> str:
         """Names the cached real statistics by everything they depend on."""
@@ -83,3 +95,22 @@ class MetricProtocol:
             "metric_image_size": image_size,
             "metric_seed": self.seed,
         }
+
+
+def _check_enough_images(
+    metrics: tuple[str, ...],
+    num_generated: int,
+    num_real: int | None,
+    what: str = "metrics.num_samples",
+) -> None:
+    for count, name in ((num_generated, what), (num_real, "metrics.num_real")):
+        if count is None:
+            continue
+        short = [m for m in metrics if count < MIN_IMAGES[m]]
+        if short:
+            needed = max(MIN_IMAGES[m] for m in short)
+            raise ConfigError(
+                f"{name}={count} is too few images for {', '.join(short)} (at least {needed}; "
+                "thousands for numbers worth reporting); raise it, or leave "
+                f"{', '.join(short)} out of metrics.metrics"
+            )

@@ -2,7 +2,9 @@
 
 ``out_dir/<variant>/seed<k>/`` holds each run; a run that ended (``ok`` or ``diverged``:
 the same seed diverges again) is kept when the table is run again, so an interrupted
-table, or one given more seeds, only runs what is missing.
+table, or one given more seeds, only runs what is missing. Every run is started with
+``resume=true``: one interrupted part-way (killed, preempted, failed in its evaluation)
+continues from its newest checkpoint instead of starting again.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def plan(
                 *budget.overrides,
                 *budget.variant_overrides.get(variant.name, ()),
                 *overrides,
+                "resume=true",
                 f"hydra.run.dir={run_dir}",
             )
             runs.append(PlannedRun(variant, seed, run_dir, command))

@@ -23,6 +23,7 @@ from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.search_space import grid_size, make_sampler, suggest
 from genlab.sweeps.table import trial_rows, write_tables
 from genlab.sweeps.trial import agent_command, run_trial
+from genlab.tracking.lock import DirectoryLock
 
 log = logging.getLogger("genlab.sweep")
 STORAGE_FILE = "optuna.db"
@@ -58,31 +59,33 @@ class LocalSweep:
             self.definition,
         )
         self.sweep_dir.mkdir(parents=True, exist_ok=True)
-        study = self._study()
-        if self.definition.config.get("early_terminate"):
-            log.warning(
-                "early_terminate is not applied by the local engine: every trial runs its "
-                "full budget (W&B applies it with backend=wandb)"
-            )
-        remaining = budget - len(_done(study))
-        self._write_table(study)
-        if remaining > 0:
-            log.info(
-                "Sweep %s: %d trials to run with %d worker(s) in %s",
-                self.definition.name,
-                remaining,
-                self.workers,
-                self.sweep_dir,
-            )
-            study.optimize(
-                self._objective,
-                n_trials=remaining,
-                n_jobs=self.workers,
-                catch=(TrialFailed,),
-                callbacks=[lambda study, _trial: self._write_table(study)],
-            )
-        self._write_table(study)
-        return trial_rows(study, self.definition)
+        # One engine per sweep dir: two would share the SQLite study and its trial folders.
+        with DirectoryLock(self.sweep_dir, "sweep dir"):
+            study = self._study()
+            if self.definition.config.get("early_terminate"):
+                log.warning(
+                    "early_terminate is not applied by the local engine: every trial runs its "
+                    "full budget (W&B applies it with backend=wandb)"
+                )
+            remaining = budget - len(_done(study))
+            self._write_table(study)
+            if remaining > 0:
+                log.info(
+                    "Sweep %s: %d trials to run with %d worker(s) in %s",
+                    self.definition.name,
+                    remaining,
+                    self.workers,
+                    self.sweep_dir,
+                )
+                study.optimize(
+                    self._objective,
+                    n_trials=remaining,
+                    n_jobs=self.workers,
+                    catch=(TrialFailed,),
+                    callbacks=[lambda study, _trial: self._write_table(study)],
+                )
+            self._write_table(study)
+            return trial_rows(study, self.definition)
 
     def _study(self) -> optuna.Study:
         storage = optuna.storages.RDBStorage(

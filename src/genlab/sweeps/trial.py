@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from genlab.process import child_env
 from genlab.sweeps.definition import SweepDefinition
 from genlab.tracking.summary import SUMMARY_FILE, read_summary
 
@@ -57,10 +58,11 @@ class TrialOutcome:
 def run_trial(command: list[str], run_dir: Path, cwd: Path) -> TrialOutcome:
     """Runs one trial to its end; its console output goes to ``run_dir/console.log``."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "WANDB_MODE": os.environ.get("WANDB_MODE", "offline")}
+    env = child_env({**os.environ, "WANDB_MODE": os.environ.get("WANDB_MODE", "offline")})
     env.pop("HYDRA_FULL_ERROR", None)
     started = time.monotonic()
-    with (run_dir / CONSOLE_LOG).open("w") as console:
+    # Appended: a trial continued after an interruption keeps the earlier attempt's output.
+    with (run_dir / CONSOLE_LOG).open("a") as console:
         exit_code = subprocess.run(
             command, cwd=cwd, env=env, stdout=console, stderr=subprocess.STDOUT, check=False
         ).returncode

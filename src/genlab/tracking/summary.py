@@ -13,19 +13,47 @@ SUMMARY_FILE = "summary.json"
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write to a temporary file and rename it, so readers never see half a file."""
+    text = json.dumps(_finite(data), indent=2, sort_keys=True, default=_jsonable)
+    write_text_atomic(path, text + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """The file holds the old text or the new one, never a part; no temporary file is left."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    partial.write_text(json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")
-    partial.replace(path)
+    try:
+        partial.write_text(text)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def read_summary(run_dir: str | Path) -> dict[str, Any]:
     return json.loads((Path(run_dir) / SUMMARY_FILE).read_text())
 
 
+def previous_summary(run_dir: Path) -> dict[str, Any] | None:
+    """The summary a run dir holds, or None when it has none or it cannot be read."""
+    try:
+        return read_summary(run_dir)
+    except (OSError, ValueError):
+        return None
+
+
 def finite_or_none(value: float) -> float | None:
     """JSON has no NaN/Infinity: non-finite values are written as null."""
     return value if math.isfinite(value) else None
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or Infinity (strict parsers reject them): such numbers become null."""
+    if isinstance(value, float):
+        return finite_or_none(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _jsonable(value: Any) -> Any:

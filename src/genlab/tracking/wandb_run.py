@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from pytorch_lightning.loggers import Logger, WandbLogger
+from pytorch_lightning.loggers import Logger
+from pytorch_lightning.loggers import WandbLogger as LightningWandbLogger
 
 
-def wandb_loggers(loggers: Iterable[Logger]) -> list[WandbLogger]:
-    # Lightning only once there are loggers: reading a run dir needs no Lightning.
-    from pytorch_lightning.loggers import WandbLogger
+class WandbLogger(LightningWandbLogger):
+    """Lightning's W&B logger without the ``anonymous`` argument: Lightning always passes it,
+    and W&B, which no longer uses it, prints a warning about it at every run."""
 
-    return [logger for logger in loggers if isinstance(logger, WandbLogger)]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._wandb_init.pop("anonymous", None)
+
+
+def wandb_loggers(loggers: Iterable[Logger]) -> list[LightningWandbLogger]:
+    return [logger for logger in loggers if isinstance(logger, LightningWandbLogger)]
 
 
 def wandb_run_info(loggers: Iterable[Logger]) -> dict[str, Any]:

@@ -1,0 +1,79 @@
+"""One writer per run dir (or sweep dir): an advisory lock that names its holder.
+
+The lock is ``fcntl.flock`` on ``<dir>/.genlab.lock``: the kernel releases it when the holding
+process ends, however it ends, so a lock left by a killed process is taken over without any
+guessing about stale PIDs. The file records the holder (PID, host, start time) so a refused
+second process can say who holds it. The file itself stays: deleting it while another process
+waits on it would let two processes lock two different files of the same name.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from genlab.errors import GenlabError
+
+LOCK_FILE = ".genlab.lock"
+
+
+class DirectoryBusy(GenlabError):
+    """Another process is writing to this directory."""
+
+
+class DirectoryLock:
+    """Holds the lock of ``folder`` from :meth:`acquire` until :meth:`release` or process end."""
+
+    def __init__(self, folder: Path, what: str = "run dir") -> None:
+        self.path = Path(folder) / LOCK_FILE
+        self.what = what
+        self._fd: int | None = None
+
+    def acquire(self) -> DirectoryLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise DirectoryBusy(
+                f"the {self.what} {self.path.parent} is in use by {_describe(holder)}; wait "
+                "for it to end (or stop it), or choose another directory"
+            ) from None
+        os.ftruncate(fd, 0)
+        record = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+        os.pwrite(fd, json.dumps(record).encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> DirectoryLock:
+        return self.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    try:
+        return json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def _describe(holder: dict[str, Any]) -> str:
+    if "pid" not in holder:
+        return "another process"
+    since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder.get("since", 0)))
+    return f"process {holder['pid']} on {holder.get('host', '?')} (since {since})"
