@@ -12,7 +12,6 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, ListConfig, open_dict
 
-from genlab.distributed.strategy import check_strategy_fits_model
 from genlab.errors import ConfigError
 from genlab.paths import config_dir
 from genlab.resolvers import register_resolvers
@@ -35,6 +34,9 @@ def compose_train_config(overrides: Iterable[str], output_dir: Path) -> DictConf
 
 def check_train_config(cfg: DictConfig) -> None:
     """Raises :class:`ConfigError` with the fix for the first invalid value found."""
+    # Lightning's strategies only here: composing a config needs no Lightning.
+    from genlab.distributed.strategy import check_strategy_fits_model
+
     trainer = cfg.trainer
     max_steps = trainer.get("max_steps", -1)
     max_epochs = trainer.get("max_epochs")

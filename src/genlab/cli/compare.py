@@ -7,9 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from genlab.compare.report import compare_runs
 from genlab.compare.runs import find_run_dirs, load_training_runs
-from genlab.compare.wandb_runs import load_wandb_runs
 from genlab.errors import GenlabError
 
 
@@ -41,6 +39,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args = parse_args(argv)
+    # pandas, matplotlib and W&B load once the arguments are valid (docs/decisions.md).
+    from genlab.compare.report import compare_runs
+    from genlab.compare.wandb_runs import load_wandb_runs
+
     try:
         runs = load_training_runs(find_run_dirs(args.paths))
         if args.wandb_project:

@@ -5,23 +5,24 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from genlab import __version__
 from genlab.cli.app import hydra_app
-from genlab.data.base import UInt8RGB
-from genlab.data.image_folder import ImageFiles, find_images
 from genlab.errors import ConfigError, DataNotFoundError
-from genlab.metrics.evaluator import Evaluator
-from genlab.metrics.protocol import MetricProtocol
-from genlab.models import load_checkpoint
 from genlab.paths import git_sha
 from genlab.tracking.summary import SUMMARY_FILE, write_json_atomic
+
+# torch, torch-fidelity and the models load where the evaluation runs, not for `--help` or
+# `--cfg job` (docs/decisions.md).
+if TYPE_CHECKING:
+    import torch
+
+    from genlab.data.base import UInt8RGB
 
 log = logging.getLogger("genlab.evaluate")
 
@@ -42,12 +43,18 @@ def _checkpoint_settings(cfg: DictConfig, run_cfg: DictConfig) -> DictConfig:
 
 
 def _device(name: str) -> torch.device:
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    from genlab.metrics.evaluator import Evaluator
+    from genlab.metrics.protocol import MetricProtocol
+    from genlab.models import load_checkpoint
+
     if bool(cfg.ckpt_path) == bool(cfg.input):
         raise ConfigError(
             "say what to score: ckpt_path=<run dir>/checkpoints/last.ckpt, or input=DIR "
@@ -97,6 +104,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _image_folder(folder: Path, datamodule: Any) -> UInt8RGB:
+    from genlab.data.base import UInt8RGB
+    from genlab.data.image_folder import ImageFiles, find_images
+
     if not folder.is_dir():
         raise DataNotFoundError(
             f"input folder not found: {folder}; pass input=DIR, a folder of images"

@@ -8,17 +8,19 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.cli.app import hydra_app
-from genlab.compare.report import compare_runs
 from genlab.compare.runs import load_run
 from genlab.errors import ConfigError
 from genlab.reproduce.baseline import Baseline
-from genlab.reproduce.report import REPORT_FILE, paper_vs_genlab
 from genlab.reproduce.runner import RunResult, execute, plan
 
 log = logging.getLogger("genlab.reproduce")
 
 
 def reproduce(cfg: DictConfig) -> list[RunResult]:
+    # pandas, matplotlib and scipy load for the report, not for `--help` (docs/decisions.md).
+    from genlab.compare.report import compare_runs
+    from genlab.reproduce.report import REPORT_FILE, paper_vs_genlab
+
     baseline = Baseline.from_dict(OmegaConf.to_container(cfg.baseline, resolve=True))
     budget = baseline.budget(cfg.budget)
     variants = baseline.select(None if cfg.variants is None else list(cfg.variants))

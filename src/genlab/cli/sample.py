@@ -5,13 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import torch
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError
-from genlab.models import load_checkpoint
-from genlab.sampling import interpolation_latents, save_grid
 
 log = logging.getLogger("genlab.sample")
 
@@ -25,6 +22,12 @@ def default_output(ckpt_path: Path, name: str) -> Path:
 
 
 def sample(cfg: DictConfig) -> Path:
+    # torch and the models load here, not for `--help` or `--cfg job` (docs/decisions.md).
+    import torch
+
+    from genlab.models import load_checkpoint
+    from genlab.sampling import interpolation_latents, save_grid
+
     if OmegaConf.is_missing(cfg, "ckpt_path"):
         raise ConfigError("which checkpoint? pass ckpt_path=<run dir>/checkpoints/last.ckpt")
     for key in ("n", "steps"):

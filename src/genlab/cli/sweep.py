@@ -12,8 +12,6 @@ from omegaconf import DictConfig, OmegaConf
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError
 from genlab.sweeps.definition import SweepDefinition
-from genlab.sweeps.local import LocalSweep
-from genlab.sweeps.table import TRIALS_MD
 from genlab.sweeps.wandb_backend import api_key_configured, run_wandb_sweep
 
 log = logging.getLogger("genlab.sweep")
@@ -42,6 +40,10 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
             overrides=overrides,
         )
         return []
+    # Optuna and pandas load only for the local engine (docs/decisions.md).
+    from genlab.sweeps.local import LocalSweep
+    from genlab.sweeps.table import TRIALS_MD
+
     sweep_dir = Path(cfg.paths.output_dir)
     rows = LocalSweep(
         definition,

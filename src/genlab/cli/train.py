@@ -8,34 +8,19 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
-from pytorch_lightning.utilities.exceptions import MisconfigurationException
-from pytorch_lightning.utilities.model_summary import get_human_readable_count
-from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
 from genlab import __version__
-from genlab.callbacks import ConfigInCheckpoint, FidelityMetrics
-from genlab.checkpoints import (
-    RNGStateInCheckpoint,
-    StopSignals,
-    check_weights_fit,
-    finished_run,
-    start_checkpoint,
-)
 from genlab.cli.app import hydra_app, user_message
 from genlab.cli.console import quiet_console
 from genlab.config import check_train_config
 from genlab.config_types import check_override_types
-from genlab.distributed import check_launch_is_safe
 from genlab.errors import ConfigError, GenlabError, TrainingDiverged
-from genlab.metrics.evaluator import Evaluator
-from genlab.metrics.protocol import MetricProtocol
 from genlab.paths import git_sha
 from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.hydra_record import write_hydra_record
@@ -46,12 +31,13 @@ from genlab.tracking.summary import (
     previous_summary,
     write_json_atomic,
 )
-from genlab.tracking.wandb_run import (
-    finish_wandb,
-    previous_wandb_run_id,
-    update_wandb_summary,
-    wandb_run_info,
-)
+
+# Lightning, torch and what needs them are imported where the task runs, so that `--help`,
+# `--cfg job` and Hydra's composition start fast (docs/decisions.md).
+if TYPE_CHECKING:
+    import pytorch_lightning as pl
+
+    from genlab.callbacks import FidelityMetrics
 
 log = logging.getLogger("genlab.train")
 _USER_WANDB_DATA_DIR = os.environ.get("WANDB_DATA_DIR")
@@ -75,6 +61,8 @@ def train(
     ``record_config`` writes the run dir's ``.hydra/`` (the train app: Hydra's own writing is
     off, so a refused resume leaves the run's record as it was).
     """
+    from pytorch_lightning.utilities.rank_zero import rank_zero_only
+
     check_train_config(cfg)
     run_dir = Path(cfg.paths.output_dir)
     lock = DirectoryLock(run_dir).acquire() if rank_zero_only.rank == 0 else None
@@ -88,6 +76,20 @@ def train(
 def _train(
     cfg: DictConfig, run_dir: Path, extra_callbacks: Sequence[pl.Callback], record_config: bool
 ) -> dict[str, Any]:
+    import pytorch_lightning as pl
+    from pytorch_lightning.utilities.rank_zero import rank_zero_only
+
+    from genlab.callbacks import ConfigInCheckpoint
+    from genlab.checkpoints import (
+        RNGStateInCheckpoint,
+        StopSignals,
+        check_weights_fit,
+        finished_run,
+        start_checkpoint,
+    )
+    from genlab.distributed import check_launch_is_safe
+    from genlab.tracking.wandb_run import finish_wandb, update_wandb_summary, wandb_run_info
+
     resume = bool(cfg.get("resume"))
     ckpt_path = start_checkpoint(cfg.get("ckpt_path"), resume, _checkpoint_dir(cfg), cfg.model_name)
     pl.seed_everything(cfg.seed, workers=True)
@@ -186,6 +188,8 @@ def _train(
 
 def _describe_networks(model: pl.LightningModule) -> str:
     """One line: each network's class and trainable parameter count."""
+    from pytorch_lightning.utilities.model_summary import get_human_readable_count
+
     parts = [
         f"{name} {type(child).__name__} "
         f"{get_human_readable_count(sum(p.numel() for p in child.parameters() if p.requires_grad))}"
@@ -199,6 +203,8 @@ def _build_trainer(
     trainer_cfg: DictConfig, callbacks: list[pl.Callback], loggers: list[Any]
 ) -> pl.Trainer:
     """Lightning's Trainer; its own argument checks become user errors with its message."""
+    from pytorch_lightning.utilities.exceptions import MisconfigurationException
+
     try:
         return instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False)
     except InstantiationException as exc:
@@ -215,6 +221,8 @@ def _checkpoint_dir(cfg: DictConfig) -> Path:
 
 def _continue_wandb_run(cfg: DictConfig, run_dir: Path) -> None:
     """A resumed run logs into the W&B run it started, not a new one."""
+    from genlab.tracking.wandb_run import previous_wandb_run_id
+
     run_id = previous_wandb_run_id(run_dir)
     wandb_cfg = OmegaConf.select(cfg, "logger.wandb")
     if run_id is None or wandb_cfg is None:
@@ -227,6 +235,10 @@ def _continue_wandb_run(cfg: DictConfig, run_dir: Path) -> None:
 def _metrics_callback(
     cfg: DictConfig, datamodule: pl.LightningDataModule
 ) -> FidelityMetrics | None:
+    from genlab.callbacks import FidelityMetrics
+    from genlab.metrics.evaluator import Evaluator
+    from genlab.metrics.protocol import MetricProtocol
+
     if not cfg.metrics.enabled:
         return None
     protocol = MetricProtocol.from_config(cfg.metrics)

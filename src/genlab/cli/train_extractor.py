@@ -7,21 +7,24 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import pytorch_lightning as pl
-import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError
 from genlab.hashing import sha256_of
-from genlab.metrics.classifier_module import ClassifierModule
-from genlab.metrics.domain import DOMAIN_EXTRACTORS
 
 log = logging.getLogger("genlab.train_extractor")
 
 
 def train_extractor(cfg: DictConfig) -> dict[str, Any]:
+    # Lightning, torch and torch-fidelity load here, not for `--help` (docs/decisions.md).
+    import pytorch_lightning as pl
+    import torch
+
+    from genlab.metrics.classifier_module import ClassifierModule
+    from genlab.metrics.domain import DOMAIN_EXTRACTORS
+
     if cfg.extractor not in DOMAIN_EXTRACTORS:
         raise ConfigError(
             f"unknown domain extractor {cfg.extractor!r}; choose one of {', '.join(DOMAIN_EXTRACTORS)}"

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wandb.sdk.launch.sweeps.utils import create_sweep_command, create_sweep_command_args
-
 from genlab.process import child_env
 from genlab.sweeps.definition import SweepDefinition
 from genlab.tracking.summary import SUMMARY_FILE, read_summary
@@ -29,6 +27,9 @@ def agent_command(
     """The command line W&B's agent runs for ``params``: wandb's own functions format the
     arguments (``key=value`` for ``${args_no_hyphens}``); the macros are filled as the agent
     does (``wandb.wandb_agent.Agent._command_run``)."""
+    # W&B loads here, not for every user of run_trial (the paper baselines' runner).
+    from wandb.sdk.launch.sweeps.utils import create_sweep_command, create_sweep_command_args
+
     sweep_vars: dict[str, list[str]] = create_sweep_command_args(
         {"args": {name: {"value": value} for name, value in params.items()}}
     )
