@@ -604,3 +604,20 @@ def test_the_train_app_checks_value_types_against_the_defaults(tmp_path: Path) -
     )  # fmt: skip
     assert_user_error(result, "model.optimizer.betas must be a list", "got 'abc'")
     assert not (tmp_path / "r" / ".hydra").exists()
+
+
+def test_an_exploding_value_is_reported_without_a_threshold(
+    fashion_mnist_root: Path,
+    train_config: Callable[..., DictConfig],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No threshold set (the default): the run is not stopped, but the user hears of it."""
+    cfg = train_config(
+        *SMALL_GAN, f"data.root={fashion_mnist_root}", "logger=none", "metrics=off",
+        "model.optimizer_g.lr=1e6", "model.optimizer_d.lr=1e6", "trainer.max_steps=40",
+    )  # fmt: skip
+    train(cfg)
+    warnings = [r.message for r in caplog.records if "far beyond a healthy scale" in r.message]
+    assert warnings, "no warning about a value beyond callbacks.divergence_guard.warn_above"
+    assert "callbacks.divergence_guard.threshold=1e+06 would stop it" in warnings[0]
+    assert len(warnings) == len({w.split("=")[0] for w in warnings})  # once per value

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
 import pytorch_lightning as pl
 
 from genlab.errors import ConfigError, TrainingDiverged
+
+log = logging.getLogger(__name__)
 
 
 class DivergenceGuard(pl.Callback):
@@ -19,24 +22,54 @@ class DivergenceGuard(pl.Callback):
     callbacks of that batch run, so no checkpoint holds the diverged weights.
     """
 
-    def __init__(self, threshold: float | None = None, prefix: str = "train/") -> None:
-        if threshold is not None and not threshold > 0:
-            raise ConfigError(
-                f"callbacks.divergence_guard.threshold must be positive or null, got {threshold}"
-            )
+    def __init__(
+        self,
+        threshold: float | None = None,
+        warn_above: float | None = None,
+        prefix: str = "train/",
+    ) -> None:
+        for name, value in (("threshold", threshold), ("warn_above", warn_above)):
+            if value is not None and not value > 0:
+                raise ConfigError(
+                    f"callbacks.divergence_guard.{name} must be positive or null, got {value}"
+                )
         self.threshold = threshold
+        self.warn_above = warn_above
         self.prefix = prefix
+        self.warned: set[str] = set()
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any
     ) -> None:
         problem = self._first_problem(trainer.callback_metrics)
+        if trainer.is_global_zero:
+            self._warn_once(trainer.callback_metrics, trainer.global_step)
         if trainer.strategy.reduce_boolean_decision(problem is not None, all=False):
             raise TrainingDiverged(
                 f"training diverged at step {trainer.global_step}: "
                 f"{problem or 'a value on another process is not finite'}; lower the learning "
                 "rates (model.optimizer*.lr) or change the model"
             )
+
+    def _warn_once(self, metrics: dict[str, Any], step: int) -> None:
+        """A value far beyond any healthy loss scale (a gradient penalty of 1e24 with a finite
+        loss): the run goes on, since only a threshold stops it, but the user hears of it."""
+        if self.warn_above is None:
+            return
+        for key, value in metrics.items():
+            number = float(value)
+            if (
+                key.startswith(self.prefix)
+                and key not in self.warned
+                and math.isfinite(number)
+                and abs(number) > self.warn_above
+            ):
+                self.warned.add(key)
+                log.warning(
+                    "%s=%.4g at step %d: far beyond a healthy scale, the run is probably "
+                    "diverging; callbacks.divergence_guard.threshold=%g would stop it",
+                    key, number, step, self.warn_above,
+                )  # fmt: skip
 
     def _first_problem(self, metrics: dict[str, Any]) -> str | None:
         for key, value in metrics.items():

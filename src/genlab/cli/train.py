@@ -152,7 +152,14 @@ def _train(
         if trainer.interrupted:
             error = "interrupted"
         else:
-            status = "ok" if _all_finite(trainer.callback_metrics) else "diverged"
+            not_finite = _not_finite(trainer.callback_metrics)
+            if not_finite:
+                raise TrainingDiverged(
+                    f"the run ended at step {trainer.global_step} with values that are not "
+                    f"finite: {', '.join(not_finite)}; lower the learning rates "
+                    "(model.optimizer*.lr) or check the metrics' settings"
+                )
+            status = "ok"
     except TrainingDiverged as exc:
         status, error = "diverged", str(exc)
         raise
@@ -250,8 +257,9 @@ def _metrics_callback(
     )
 
 
-def _all_finite(metrics: dict[str, Any]) -> bool:
-    return all(math.isfinite(float(v)) for v in metrics.values())
+def _not_finite(metrics: dict[str, Any]) -> list[str]:
+    """``key=value`` of every NaN or infinite value the run logged last."""
+    return [f"{k}={float(v)}" for k, v in metrics.items() if not math.isfinite(float(v))]
 
 
 def _summary(
