@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,7 +28,7 @@ from genlab.config_types import check_value_type
 from genlab.errors import ConfigError, TrainingDiverged
 from genlab.tracking.lock import DirectoryLock
 from genlab.tracking.summary import read_summary
-from tests.conftest import FASHION_MNIST_MIRROR, REPO, REPORTED_METRICS, compose_train
+from tests.conftest import FASHION_MNIST_MIRROR, REPO, REPORTED_METRICS, compose_train, require
 from tests.test_cli import assert_no_good_run, assert_user_error
 
 SMALL_GAN = ["model.generator.width=16", "model.discriminator.width=16"]
@@ -621,3 +621,37 @@ def test_an_exploding_value_is_reported_without_a_threshold(
     assert warnings, "no warning about a value beyond callbacks.divergence_guard.warn_above"
     assert "callbacks.divergence_guard.threshold=1e+06 would stop it" in warnings[0]
     assert len(warnings) == len({w.split("=")[0] for w in warnings})  # once per value
+
+
+@pytest.fixture
+def small_filesystem(tmp_path: Path) -> Iterator[Path]:
+    """A real 1.5 MB tmpfs: room for the run's first files, not for a checkpoint."""
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1500k", "tmpfs", str(mount_point)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    require(mounted.returncode == 0, f"cannot mount a tmpfs (needs root): {mounted.stderr}")
+    yield mount_point
+    subprocess.run(["umount", "--lazy", str(mount_point)], check=False)
+
+
+def test_a_full_disk_is_one_line_naming_the_place_and_the_space(
+    fashion_mnist_root: Path, small_filesystem: Path
+) -> None:
+    run = small_filesystem / "run"
+    result = subprocess.run(
+        train_command(
+            "debug=fast", *SMALL_GAN, "metrics=off", "logger=[csv,wandb]",
+            f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}",
+        ),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert_user_error(result, f"no space left on the device of {run}", "a checkpoint of this run")
+    summary = read_summary(run)  # written once the partial checkpoint made room again
+    assert summary["status"] == "failed" and "no space left" in summary["error"]
+    leftovers = [p.name for p in run.rglob(".*") if p.name not in (".genlab.lock", ".hydra")]
+    assert leftovers == []  # no partial checkpoint, grid or summary
+    (wandb_run,) = (run / "wandb").glob("offline-run-*")
+    assert "got exitcode: 1" in (wandb_run / "logs" / "debug.log").read_text()

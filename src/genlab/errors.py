@@ -38,3 +38,7 @@ class TrainingDiverged(GenlabError):
     """
 
     exit_code = 3
+
+
+class DiskFull(GenlabError):
+    """A file system the run writes to has no space left."""

@@ -21,8 +21,11 @@ def save_grid(images: Tensor, path: Path, nrow: int | None = None) -> Tensor:
     grid = image_grid(images, nrow)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.stem}.partial.png")
-    save_image(grid, partial)
-    partial.replace(path)
+    try:
+        save_image(grid, partial)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)  # a failed write (a full disk) leaves nothing behind
     return grid
 
 

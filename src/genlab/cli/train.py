@@ -20,8 +20,9 @@ from genlab.cli.app import hydra_app, user_message
 from genlab.cli.console import quiet_console
 from genlab.config import check_train_config
 from genlab.config_types import check_override_types
-from genlab.errors import ConfigError, GenlabError, TrainingDiverged
+from genlab.errors import ConfigError, DiskFull, GenlabError, TrainingDiverged
 from genlab.paths import git_sha
+from genlab.tracking.disk import disk_full_message, no_space_error
 from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.hydra_record import write_hydra_record
 from genlab.tracking.lock import DirectoryLock
@@ -174,6 +175,10 @@ def _train(
             raise SystemExit(exit_code) from None
         if isinstance(exc, KeyboardInterrupt):
             status = "interrupted"
+        no_space = no_space_error(exc)
+        if no_space is not None:
+            error = disk_full_message(no_space, run_dir, _checkpoint_bytes(trainer))
+            raise DiskFull(error) from exc
         message = user_message(exc) if isinstance(exc, GenlabError) else exc
         error = f"{type(exc).__name__}: {message}"
         raise
@@ -191,6 +196,15 @@ def _train(
     if trainer.is_global_zero:
         _report(run_dir, summary)
     return summary
+
+
+def _checkpoint_bytes(trainer: pl.Trainer) -> int:
+    """About what a checkpoint of this run takes: the weights and the optimizers' state."""
+    tensors = list(trainer.lightning_module.state_dict().values())
+    for optimizer in trainer.optimizers:
+        for state in optimizer.state.values():
+            tensors += [value for value in state.values() if hasattr(value, "nbytes")]
+    return sum(int(tensor.nbytes) for tensor in tensors)
 
 
 def _describe_networks(model: pl.LightningModule) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pytorch_lightning.loggers import Logger
 from pytorch_lightning.loggers import WandbLogger as LightningWandbLogger
+
+log = logging.getLogger(__name__)
 
 
 class WandbLogger(LightningWandbLogger):
@@ -40,7 +43,10 @@ def finish_wandb(loggers: Iterable[Logger], exit_code: int) -> None:
     """Close the run; a non-zero exit code marks it failed in W&B."""
     for logger in wandb_loggers(loggers):
         if logger._experiment is not None:
-            logger._experiment.finish(exit_code=exit_code)
+            try:
+                logger._experiment.finish(exit_code=exit_code)
+            except OSError as exc:  # e.g. a full disk: the run's own outcome matters more
+                log.warning("The W&B run could not be finished: %s", exc)
             logger._experiment = None
 
 
