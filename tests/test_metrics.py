@@ -22,13 +22,17 @@ from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.fidelity import UInt8Tensor, compute_metrics
 from genlab.metrics.protocol import MetricProtocol
 from genlab.metrics.weights import INCEPTION, WeightsNotFoundError, resolve_inception_weights
+from genlab.paths import config_dir
 from tests.conftest import FASHION_MNIST_MIRROR, REPORTED_METRICS
 
 DOMAIN = "genlab-fashion-mnist-cnn"
 
 
 def protocol(**overrides) -> MetricProtocol:
+    """conf/metrics/default.yaml with small, fixed counts."""
+    defaults = OmegaConf.to_container(OmegaConf.load(config_dir() / "metrics" / "default.yaml"))
     settings = {
+        **defaults,
         "extractor": DOMAIN,
         "weights_path": None,
         "metrics": ["fid", "is", "kid", "prc"],
