@@ -25,7 +25,9 @@ from omegaconf import OmegaConf
 from genlab.errors import ConfigError
 from genlab.paths import config_dir
 from genlab.sweeps.definition import SweepDefinition, schema_violations
+from genlab.sweeps.local import trial_folder_name
 from genlab.sweeps.search_space import grid_size, make_sampler, suggest
+from genlab.sweeps.table import write_tables
 from genlab.tracking.summary import read_summary
 from tests.conftest import REPO, execute_notebook, run_cli
 from tests.test_cli import assert_user_error
@@ -410,3 +412,25 @@ def test_wandb_backend_without_a_server_suggests_local(tmp_path: Path) -> None:
     )
     assert_user_error(result, "cannot reach the W&B server", "backend=local")
     assert time.monotonic() - started < 60
+
+
+def test_trial_table_puts_the_best_trial_first_in_short_values(tmp_path: Path) -> None:
+    definition = load_definition("smoke")
+    rows = [
+        {"trial": 0, "status": "ok", "genlab/fid": 30.123456, "model.loss._target_": "genlab.losses.HingeLoss"},
+        {"trial": 1, "status": "failed", "genlab/fid": None, "model.loss._target_": "genlab.losses.MinimaxLoss"},
+        {"trial": 2, "status": "ok", "genlab/fid": 12.5, "model.loss._target_": "genlab.losses.NonSaturatingLoss"},
+    ]  # fmt: skip
+    for row in rows:
+        row.update(started=1.0e9, ended=1.0e9 + 60, run_dir=str(tmp_path / f"t{row['trial']}"))
+    write_tables(tmp_path, definition, rows)
+    lines = (tmp_path / "trials.md").read_text().splitlines()
+    assert lines[2].startswith("| ★ | 2 | ok | 12.5 | NonSaturatingLoss |")
+    assert lines[3].startswith("|  | 0 | ok | 30.12 | HingeLoss |")
+    assert lines[4].startswith("|  | 1 | failed |  | MinimaxLoss |")
+    csv = pd.read_csv(tmp_path / "trials.csv")
+    assert list(csv["trial"]) == [0, 1, 2]  # tools get trial order and full values
+    assert csv.loc[0, "model.loss._target_"] == "genlab.losses.HingeLoss"
+    assert trial_folder_name(7, {"model.loss._target_": "genlab.losses.HingeLoss"}, definition) == (
+        "007_loss=HingeLoss"
+    )

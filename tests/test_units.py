@@ -14,6 +14,7 @@ from torch import nn
 
 from genlab.data.image_folder import ImageFiles
 from genlab.errors import ConfigError, DataNotFoundError
+from genlab.job_progress import JobProgress
 from genlab.losses import (
     BernoulliLikelihood,
     GaussianLikelihood,
@@ -270,3 +271,14 @@ def test_float_images_are_refused_with_the_file_named(tmp_path: Path) -> None:
     Image.fromarray(np.full((8, 8), 0.5, dtype=np.float32)).save(path)
     with pytest.raises(DataNotFoundError, match=r"float\.tiff holds floating-point pixels"):
         ImageFiles([path], image_size=8, channels=1)[0]
+
+
+def test_job_progress_counts_and_estimates_what_is_left() -> None:
+    progress = JobProgress(total=5, workers=2)
+    assert [progress.start() for _ in range(3)] == ["[1/5]", "[2/5]", "[3/5]"]
+    # 2 done in 60 s and 120 s: 3 left at 90 s each, 2 at a time -> 135 s.
+    assert progress.finish(60.0) == "1/5 done, about 2 min 00 s left"  # 4 x 60 s / 2
+    assert progress.finish(120.0) == "2/5 done, about 2 min 15 s left"
+    for _ in range(3):
+        last = progress.finish(1.0)
+    assert last.startswith("5/5 done in ")

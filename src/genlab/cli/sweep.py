@@ -42,7 +42,7 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
         return []
     # Optuna and pandas load only for the local engine (docs/decisions.md).
     from genlab.sweeps.local import LocalSweep
-    from genlab.sweeps.table import TRIALS_MD
+    from genlab.sweeps.table import TRIALS_MD, best_row, short_value, swept_parameters
 
     sweep_dir = Path(cfg.paths.output_dir)
     rows = LocalSweep(
@@ -63,6 +63,19 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
         ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses))),
         sweep_dir / TRIALS_MD,
     )
+    best = best_row(definition, rows)
+    if best is not None:
+        values = ", ".join(
+            f"{name}={short_value(best[name])}" for name in swept_parameters(definition)
+        )
+        log.info(
+            "Best trial %d: %s=%.4g with %s; run dir: %s",
+            best["trial"],
+            definition.metric_name,
+            best[definition.metric_name],
+            values or "the fixed parameters",
+            best["run_dir"],
+        )
     return rows
 
 

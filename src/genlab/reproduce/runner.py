@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from genlab.job_progress import JobProgress
 from genlab.reproduce.baseline import Baseline, BaselineVariant, Budget
 from genlab.sweeps.trial import run_trial
 from genlab.tracking.summary import SUMMARY_FILE, read_summary
@@ -87,17 +88,23 @@ def execute(runs: Sequence[PlannedRun], cwd: Path, workers: int = 1) -> list[Run
         "%d of %d runs to do (%d finished before)", len(todo), len(runs), len(runs) - len(todo)
     )
 
+    progress = JobProgress(len(todo), workers)
+
     def run_one(run: PlannedRun) -> None:
-        log.info("Run %s seed %d: %s", run.variant.name, run.seed, " ".join(run.command[3:]))
+        log.info(
+            "%s Run %s seed %d: %s",
+            progress.start(), run.variant.name, run.seed, " ".join(run.command[3:]),
+        )  # fmt: skip
         outcome = run_trial(list(run.command), run.run_dir, cwd)
         fid = outcome.summary.get("fid")
         log.info(
-            "Run %s seed %d: %s in %.0f s%s",
+            "Run %s seed %d: %s in %.0f s%s (%s)",
             run.variant.name,
             run.seed,
             outcome.status,
             outcome.wall_s,
             f", fid {fid:.3f}" if fid is not None else f" ({outcome.error})",
+            progress.finish(outcome.wall_s),
         )
 
     with ThreadPoolExecutor(max_workers=workers) as pool:

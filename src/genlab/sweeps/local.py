@@ -8,11 +8,12 @@ fails is recorded (Optuna's FAIL state, genlab's status beside it) and the sweep
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,10 @@ import optuna
 from optuna.trial import TrialState
 
 from genlab.errors import ConfigError
+from genlab.job_progress import JobProgress
 from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.search_space import grid_size, make_sampler, suggest
-from genlab.sweeps.table import trial_rows, write_tables
+from genlab.sweeps.table import short_value, swept_parameters, trial_rows, write_tables
 from genlab.sweeps.trial import agent_command, run_trial
 from genlab.tracking.lock import DirectoryLock
 
@@ -46,6 +48,7 @@ class LocalSweep:
     seed: int = 0
     overrides: tuple[str, ...] = ()
     cwd: Path = Path(".")
+    _progress: JobProgress = field(default_factory=lambda: JobProgress(0), init=False)
 
     def run(self) -> list[dict[str, Any]]:
         """Runs the trials still to run; returns the rows of the sweep's trial table."""
@@ -78,6 +81,7 @@ class LocalSweep:
                     self.workers,
                     self.sweep_dir,
                 )
+                self._progress = JobProgress(remaining, self.workers)
                 study.optimize(
                     self._objective,
                     n_trials=remaining,
@@ -162,7 +166,9 @@ class LocalSweep:
 
     def _objective(self, trial: optuna.Trial) -> float:
         params = suggest(trial, self.definition)
-        run_dir = self.sweep_dir / TRIALS_DIR / f"{trial.number:03d}_{self.definition.name}"
+        run_dir = (
+            self.sweep_dir / TRIALS_DIR / trial_folder_name(trial.number, params, self.definition)
+        )
         command = [
             *agent_command(
                 self.definition,
@@ -180,7 +186,7 @@ class LocalSweep:
         trial.set_user_attr("started", _now())
         trial.set_user_attr("status", "running")
         self._write_table(trial.study)
-        log.info("Trial %d: %s", trial.number, " ".join(command[2:]))
+        log.info("%s Trial %d: %s", self._progress.start(), trial.number, " ".join(command[2:]))
         outcome = run_trial(command, run_dir, self.cwd)
         trial.set_user_attr("ended", _now())
         trial.set_user_attr("status", outcome.status)
@@ -190,7 +196,12 @@ class LocalSweep:
             trial.set_user_attr("error", outcome.error[:500])
         value = outcome.summary.get(self.definition.summary_key)
         log.info(
-            "Trial %d: %s, %s=%s", trial.number, outcome.status, self.definition.summary_key, value
+            "Trial %d: %s, %s=%s (%s)",
+            trial.number,
+            outcome.status,
+            self.definition.summary_key,
+            "n/a" if value is None else f"{value:.4g}",
+            self._progress.finish(outcome.wall_s),
         )
         if outcome.status != "ok" or value is None:
             raise TrialFailed(f"trial {trial.number}: {outcome.status}: {outcome.error}")
@@ -211,16 +222,31 @@ def _done(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 def _requeue_interrupted(study: optuna.Study, storage: optuna.storages.BaseStorage) -> None:
     """Trials left RUNNING by a killed sweep are marked failed (`interrupted`) and queued again
-    by Optuna's RetryFailedTrialCallback, as Optuna does for trials whose heartbeat stopped:
+    by Optuna's RetryHeartbeatStaleTrialCallback, as Optuna does for trials whose heartbeat stopped:
     one sweep dir is run by one sweep process at a time, so every RUNNING trial is stale."""
-    with warnings.catch_warnings():  # experimental since Optuna 2.8, stable in use
+    with warnings.catch_warnings():  # experimental in Optuna, stable in use
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        retry = optuna.storages.RetryFailedTrialCallback()
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         storage.set_trial_user_attr(trial._trial_id, "status", "interrupted")
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         retry(study, storage.get_trial(trial._trial_id))
         log.info("Trial %d was interrupted: queued again", trial.number)
+
+
+def trial_folder_name(number: int, params: dict[str, Any], definition: SweepDefinition) -> str:
+    """``007_loss=HingeLoss_lr=0.0002``: the trial's number and the values that tell it apart."""
+    parts = [
+        f"{_short_key(name)}={short_value(params.get(name))}"
+        for name in swept_parameters(definition)
+    ]
+    name = "_".join([f"{number:03d}", *parts]) if parts else f"{number:03d}_{definition.name}"
+    return re.sub(r"[^\w.=+-]", "-", name)[:120]
+
+
+def _short_key(key: str) -> str:
+    """``model.optimizer_g.lr`` -> ``lr``; ``model.loss._target_`` -> ``loss``."""
+    return next(p for p in reversed(key.split(".")) if not p.startswith("_") or p == key)
 
 
 def _now() -> float:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +36,8 @@ def trial_rows(study: optuna.Study, definition: SweepDefinition) -> list[dict[st
             {
                 "exit_code": attrs.get("exit_code"),
                 "wall_s": attrs.get("wall_s"),
-                "started": attrs.get("started"),
-                "ended": attrs.get("ended"),
+                "started": iso_time(attrs.get("started")),
+                "ended": iso_time(attrs.get("ended")),
                 "run_dir": attrs.get("run_dir"),
                 "error": attrs.get("error"),
             }
@@ -64,13 +66,58 @@ def columns(definition: SweepDefinition) -> list[str]:
     ]
 
 
+def iso_time(timestamp: float | None) -> str | None:
+    """A trial's start or end as ISO 8601 (UTC, seconds)."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def best_row(definition: SweepDefinition, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The ok trial with the best metric value, or None."""
+    scored = [r for r in rows if r["status"] == "ok" and r.get(definition.metric_name) is not None]
+    if not scored:
+        return None
+    pick = min if definition.minimize else max
+    return pick(scored, key=lambda r: float(r[definition.metric_name]))
+
+
+def ranked(definition: SweepDefinition, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Scored trials best first, then the others in trial order."""
+    metric = definition.metric_name
+    scored = [r for r in rows if r["status"] == "ok" and r.get(metric) is not None]
+    scored.sort(key=lambda r: float(r[metric]), reverse=not definition.minimize)
+    return scored + [r for r in rows if r not in scored]
+
+
+def short_value(value: Any) -> Any:
+    """A value as a person reads it in a table: a class path by its class name, a float with
+    4 significant digits."""
+    if isinstance(value, str) and _DOTTED_PATH.fullmatch(value):
+        return value.rsplit(".", 1)[-1]
+    if isinstance(value, float):
+        return float(f"{value:.4g}")
+    return value
+
+
+_DOTTED_PATH = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+")
+
+
 def write_tables(sweep_dir: Path, definition: SweepDefinition, rows: list[dict[str, Any]]) -> None:
-    """Rewrites both files (atomically; trials end in parallel worker threads)."""
+    """Rewrites both files (atomically; trials end in parallel worker threads): trials.csv in
+    trial order with full values, trials.md best first with the best trial marked."""
     frame = pd.DataFrame(rows, columns=columns(definition))
+    best = best_row(definition, rows)
+    readable = pd.DataFrame(ranked(definition, rows), columns=columns(definition))
+    readable = readable.drop(columns=["started", "ended"])
+    readable.insert(
+        0, "best", ["★" if best and r == best["trial"] else "" for r in readable["trial"]]
+    )
+    for name in swept_parameters(definition):
+        readable[name] = [short_value(v) for v in readable[name]]
+    readable["run_dir"] = [_relative(d, sweep_dir) for d in readable["run_dir"]]
     with _LOCK:
         _replace(sweep_dir / TRIALS_CSV, frame.to_csv(index=False))
-        readable = frame.drop(columns=["started", "ended"])
-        readable["run_dir"] = [_relative(d, sweep_dir) for d in readable["run_dir"]]
         _replace(sweep_dir / TRIALS_MD, _markdown(readable))
 
 
