@@ -100,21 +100,63 @@ def test_variant_statistics_match_scipy(runs: Path, tmp_path: Path) -> None:
 
     md = (out / "comparison.md").read_text()
     assert "Welch" in md and f"| {A} | 2 |" in md and "MinimaxLoss_seed0 (failed)" in md
+    assert "p (Holm)" in md and "Hedges' g" in md and "generator steps" in md
     for png in ("curve_fid.png", "final_fid.png", "final_kid_mean.png", "samples.png"):
         with Image.open(out / png) as image:
             assert image.size[0] > 300
 
 
 def test_no_verdict_without_two_seeds_and_no_interval_width_without_spread() -> None:
-    from genlab.compare.stats import aggregate, welch
+    from genlab.compare.stats import aggregate, pairwise, welch
 
     same = aggregate([0.0, 0.0, 0.0])
     assert (same.mean, same.std, same.ci_low, same.ci_high) == (0.0, 0.0, 0.0, 0.0)
 
     verdict = welch("fid", "a", [1.0], "b", [2.0, 3.0])
     assert verdict.verdict.startswith("n/a") and np.isnan(verdict.p)
-    close = welch("fid", "a", [1.0, 2.0], "b", [1.1, 2.1])
+    (close,) = pairwise("fid", {"a": [1.0, 2.0], "b": [1.1, 2.1]})
     assert close.verdict == "no significant difference"
+
+
+def test_holm_correction_effect_size_and_clipped_intervals() -> None:
+    from genlab.compare.stats import aggregate, pairwise
+
+    samples = {
+        "a": [10.0, 10.5, 11.0, 10.2],
+        "b": [12.0, 12.4, 12.9, 12.2],
+        "c": [10.1, 10.9, 10.4, 11.3],
+    }
+    verdicts = {(v.a, v.b): v for v in pairwise("fid", samples)}
+    raw = {
+        pair: stats.ttest_ind(samples[pair[0]], samples[pair[1]], equal_var=False).pvalue
+        for pair in verdicts
+    }
+    # Holm by hand: the k-th smallest of m p-values times (m - k + 1), kept non-decreasing.
+    order = sorted(raw, key=raw.get)
+    running = 0.0
+    for k, pair in enumerate(order):
+        running = max(running, min(1.0, (len(order) - k) * raw[pair]))
+        assert verdicts[pair].p == pytest.approx(raw[pair])
+        assert verdicts[pair].p_holm == pytest.approx(running)
+    assert verdicts[("a", "b")].verdict == "a is better"
+    assert verdicts[("a", "c")].verdict == "no significant difference"
+    # Hedges' g by hand: pooled sample std, small-sample factor 1 - 3 / (4 (n_a + n_b) - 9).
+    xa, xb = np.array(samples["a"]), np.array(samples["b"])
+    pooled = np.sqrt((3 * xa.var(ddof=1) + 3 * xb.var(ddof=1)) / 6)
+    g = (xa.mean() - xb.mean()) / pooled * (1 - 3 / (4 * 8 - 9))
+    assert verdicts[("a", "b")].hedges_g == pytest.approx(g)
+    # A recall near 0: the interval stops at 0, where the t-interval would go below it.
+    recall = aggregate([0.0, 0.02, 0.01], "recall")
+    assert recall.ci_low == 0.0 and recall.ci_high > 0.02
+
+
+def test_table_cells_use_the_decimals_of_the_spread() -> None:
+    from genlab.compare.report import _cell
+
+    row = {"fid_mean": 32.1034, "fid_std": 1.197, "fid_ci_low": 29.12, "fid_ci_high": 35.08}
+    assert _cell(row, "fid") == "32.1 ± 1.2 [29.1, 35.1]"
+    row = {"fid_mean": 0.73333, "fid_std": 0.0042, "fid_ci_low": 0.7229, "fid_ci_high": 0.7437}
+    assert _cell(row, "fid") == "0.7333 ± 0.0042 [0.7229, 0.7437]"
 
 
 def test_runs_scored_by_different_extractors_are_not_compared(runs: Path, tmp_path: Path) -> None:

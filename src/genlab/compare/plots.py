@@ -50,7 +50,7 @@ def plot_final(metric: str, finals: dict[str, list[float]], path: Path) -> None:
     """Each seed's final value and the mean with its 95% interval, per variant."""
     labels = list(finals)
     seeds = [finals[label] for label in labels]
-    aggregates = [aggregate(values) for values in seeds]
+    aggregates = [aggregate(values, metric) for values in seeds]
     fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(labels)), 4.5))
     for index, (agg, values) in enumerate(zip(aggregates, seeds, strict=True)):
         ax.scatter([index] * len(values), values, color="grey", s=18, zorder=2)

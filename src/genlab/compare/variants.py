@@ -7,8 +7,10 @@ from typing import Any
 
 from genlab.compare.runs import Run
 
-# Top-level keys that do not change what is trained.
-_IGNORED_ROOTS = {"seed", "run_name", "group", "tags", "paths", "ckpt_path", "resume"}
+# Top-level keys that do not change what is trained. ``ckpt_path`` is compared by whether it
+# is set (a run started from a checkpoint is another variant than one trained from scratch),
+# not by its value (each seed may start from its own checkpoint).
+_IGNORED_ROOTS = {"seed", "run_name", "group", "tags", "paths", "resume"}
 # Keys that only say where things are (data, run dirs, caches).
 _IGNORED_LEAVES = {"dirpath", "save_dir", "cache_dir", "root", "mirrors"}
 
@@ -16,11 +18,17 @@ _IGNORED_LEAVES = {"dirpath", "save_dir", "cache_dir", "root", "mirrors"}
 def variant_key(config: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(
         sorted(
-            (key, repr(value))
+            (key, repr(_compared_value(key, value)))
             for key, value in config.items()
             if key.split(".")[0] not in _IGNORED_ROOTS and key.split(".")[-1] not in _IGNORED_LEAVES
         )
     )
+
+
+def _compared_value(key: str, value: Any) -> Any:
+    if key == "ckpt_path":
+        return "a checkpoint" if value else None
+    return value
 
 
 @dataclass

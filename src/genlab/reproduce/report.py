@@ -34,7 +34,7 @@ class VariantScores:
         values = self.values(metric)
         if not values:
             return "n/a"
-        agg = aggregate(values)
+        agg = aggregate(values, metric)
         digits = 4 if metric == "kid_mean" else 2
         if math.isnan(agg.std):
             return f"{agg.mean:.{digits}f}"
