@@ -47,6 +47,15 @@ def lsgan_g(fake: Tensor) -> Tensor:
     return 0.5 * F.mse_loss(fake, torch.ones_like(fake))
 
 
+def lsgan_sigmoid_d(real: Tensor, fake: Tensor) -> Tensor:
+    """Lucic et al. 2018's LSGAN (their code, compare_gan): the same squares on sigmoid(D)."""
+    return lsgan_d(torch.sigmoid(real), torch.sigmoid(fake))
+
+
+def lsgan_sigmoid_g(fake: Tensor) -> Tensor:
+    return lsgan_g(torch.sigmoid(fake))
+
+
 def wasserstein_d(real: Tensor, fake: Tensor) -> Tensor:
     """Arjovsky et al. 2017: the critic maximises E f(x) - E f(G(z))."""
     return -(real.mean() - fake.mean())
@@ -68,6 +77,7 @@ def penalty(critic: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
 OBJECTIVES: dict[str, tuple[DiscriminatorObjective, GeneratorObjective]] = {
     "non_saturating": (ns_gan_d, ns_gan_g),
     "least_squares": (lsgan_d, lsgan_g),
+    "least_squares_sigmoid": (lsgan_sigmoid_d, lsgan_sigmoid_g),
     "wasserstein": (wasserstein_d, wasserstein_g),
 }
 
