@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -46,13 +47,22 @@ class HingeLoss:
 
 
 class LeastSquaresLoss:
-    """Mao et al. 2017 (LSGAN), targets a=0 (fake), b=1 (real), c=1 (generator)."""
+    """Mao et al. 2017 (LSGAN), targets a=0 (fake), b=1 (real), c=1 (generator), on the raw
+    outputs. ``sigmoid=True`` squares the errors of sigmoid(D) instead, the LSGAN of Lucic et
+    al. 2018's code (compare_gan)."""
+
+    def __init__(self, sigmoid: bool = False) -> None:
+        self.sigmoid = sigmoid
+
+    def _outputs(self, scores: Tensor) -> Tensor:
+        return torch.sigmoid(scores) if self.sigmoid else scores
 
     def discriminator(self, real: Tensor, fake: Tensor) -> Tensor:
+        real, fake = self._outputs(real), self._outputs(fake)
         return 0.5 * ((real - 1.0) ** 2).mean() + 0.5 * (fake**2).mean()
 
     def generator(self, fake: Tensor) -> Tensor:
-        return 0.5 * ((fake - 1.0) ** 2).mean()
+        return 0.5 * ((self._outputs(fake) - 1.0) ** 2).mean()
 
 
 class WassersteinLoss:
