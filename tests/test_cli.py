@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,37 @@ def test_inspect_runs_notebook_executes(quickstart_run: Path, tmp_path: Path, mo
     text = execute_notebook("inspect_runs.ipynb", tmp_path)
     assert "1 runs under" in text and quickstart_run.name in text
     assert "genlab-fashion-mnist-cnn" in text and "image/png" in text
+
+
+def test_runs_lists_training_runs_of_every_kind_with_filters(
+    quickstart_run: Path, tmp_path: Path
+) -> None:
+    """A train.py run, a sweep trial, an evaluate.py dir (not a training run) and a damaged
+    summary, under one folder."""
+    root = tmp_path / "outputs"
+    shutil.copytree(quickstart_run, root / "train" / "runs" / "quick")
+    shutil.copytree(quickstart_run, root / "sweeps" / "s1" / "trials" / "000_lr=0.001")
+    evaluation = root / "evaluate" / "runs" / "e1"
+    (evaluation / ".hydra").mkdir(parents=True)
+    (evaluation / ".hydra" / "config.yaml").write_text("task_name: evaluate\n")
+    (evaluation / "summary.json").write_text('{"status": "ok", "fid": 1.0}')
+    damaged = root / "train" / "runs" / "damaged"
+    shutil.copytree(quickstart_run / ".hydra", damaged / ".hydra")
+    (damaged / "summary.json").write_text('{"status": "o')
+
+    listed = run_cli("runs", str(root), "--csv", str(tmp_path / "runs.csv"))
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in listed.stdout.splitlines()[2:]}
+    assert set(rows) == {"train/runs/quick", "sweeps/s1/trials/000_lr=0.001", "train/runs/damaged"}
+    assert "| train | ok | gan | fashion_mnist | quickstart |" in rows["train/runs/quick"]
+    assert "| sweep | ok |" in rows["sweeps/s1/trials/000_lr=0.001"]
+    assert "| unreadable |" in rows["train/runs/damaged"]
+    assert len((tmp_path / "runs.csv").read_text().splitlines()) == 4
+
+    only_failed = run_cli("runs", str(root), "--status", "failed")
+    assert only_failed.returncode == 0 and "0 runs" in only_failed.stderr
+    missing = run_cli("runs", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "no such folder" in missing.stderr
 
 
 def test_corrupt_checkpoint_is_a_user_error(tmp_path: Path) -> None:
