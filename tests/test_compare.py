@@ -4,6 +4,7 @@ means, intervals and Welch's tests computed here; real runs are compared in test
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from scipy import stats
 
 from genlab.compare.runs import find_run_dirs, load_run
 from genlab.compare.variants import group_variants
-from tests.conftest import run_cli
+from tests.conftest import require, run_cli
 from tests.test_cli import assert_user_error
 
 # variant -> seed -> final metrics; A beats B on fid and is_mean, B beats A on kid_mean.
@@ -99,7 +100,7 @@ def test_variant_statistics_match_scipy(runs: Path, tmp_path: Path) -> None:
         assert pairs.loc[metric, "verdict"] == f"{winner} is better"
 
     md = (out / "comparison.md").read_text()
-    assert "Welch" in md and f"| {A} | 2 |" in md and "MinimaxLoss_seed0 (failed)" in md
+    assert "Welch" in md and f"| `{A}` | 2 |" in md and "MinimaxLoss_seed0 (failed)" in md
     assert "p (Holm)" in md and "Hedges' g" in md and "generator steps" in md
     for png in ("curve_fid.png", "final_fid.png", "final_kid_mean.png", "samples.png"):
         with Image.open(out / png) as image:
@@ -223,3 +224,39 @@ def test_variants_are_labelled_by_the_overrides_that_tell_them_apart(tmp_path: P
     variants = group_variants([load_run(d) for d in find_run_dirs([root])])
     assert sorted(v.label for v in variants) == sorted([A, B])
     assert all(len(v.runs) == 2 for v in variants)
+
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def test_comparison_page_renders_in_a_real_browser(runs: Path, tmp_path: Path) -> None:
+    """comparison.html is self-contained: opened from its own folder's copy elsewhere, in
+    headless Chromium, every table is there and every figure decodes."""
+    chromium = shutil.which("chromium")
+    require(chromium is not None, "Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    out = tmp_path / "cmp"
+    result = run_cli("compare", str(runs), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    page_file = tmp_path / "elsewhere" / "comparison.html"  # no PNG beside it
+    page_file.parent.mkdir()
+    shutil.copy(out / "comparison.html", page_file)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.goto(page_file.as_uri())
+        images = page.eval_on_selector_all(
+            "img", "imgs => imgs.map(i => [i.alt, i.complete, i.naturalWidth])"
+        )
+        tables = page.eval_on_selector_all("table", "ts => ts.map(t => t.rows.length)")
+        text = page.inner_text("body")
+        browser.close()
+    names = {alt for alt, _, _ in images}
+    assert {"final_fid.png", "curve_fid.png", "samples.png"} <= names
+    assert all(complete and width > 300 for _, complete, width in images), images
+    assert tables[0] == 3 and A in text  # header and two variants
+    assert "p (Holm)" in text

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from genlab.compare.html import write_html
 from genlab.compare.plots import plot_curves, plot_final, plot_grids
 from genlab.compare.runs import Run, find_run_dirs, load_training_runs
 from genlab.compare.stats import ALPHA, CONFIDENCE, METRICS, aggregate, pairwise
@@ -85,9 +86,9 @@ def compare_runs(runs: list[Run], out: Path) -> pd.DataFrame:
     if plot_grids(variants, out / "samples.png"):
         figures.append("samples.png")
 
-    (out / "comparison.md").write_text(
-        _markdown(table, verdicts, metrics, extractors[0], skipped, figures)
-    )
+    report = _markdown(table, verdicts, metrics, extractors[0], skipped, figures)
+    (out / "comparison.md").write_text(report)
+    write_html(report, out, out / "comparison.html")
     log.info("Compared %d runs in %d variants: %s", len(good), len(variants), out / "comparison.md")
     return table
 
@@ -113,7 +114,7 @@ def _markdown(
     ]
     for row in table.itertuples(index=False):
         row = row._asdict()
-        cells = [row["variant"], str(row["n_seeds"])]
+        cells = [_code(row["variant"]), str(row["n_seeds"])]
         cells += [_cell(row, m) for m in metrics]
         cells += [_count(row[key]) for key in _BUDGET_COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
@@ -133,8 +134,8 @@ def _markdown(
     tested = verdicts[~verdicts["verdict"].str.startswith("n/a")]
     for v in tested.itertuples(index=False):
         lines.append(
-            f"| {v.metric} | {v.a} | {v.b} | {_sig(v.t)} | {_sig(v.p)} | {_sig(v.p_holm)} "
-            f"| {_sig(v.hedges_g)} | {v.verdict} |"
+            f"| {v.metric} | {_code(v.a)} | {_code(v.b)} | {_sig(v.t)} | {_sig(v.p)} "
+            f"| {_sig(v.p_holm)} | {_sig(v.hedges_g)} | {_code_labels(v.verdict, v.a, v.b)} |"
         )
     if len(tested) < len(verdicts):
         lines += ["", "Pairs with fewer than 2 seeds in a variant have no verdict (pairwise.csv)."]
@@ -163,6 +164,18 @@ def _decimals(spread: float) -> int:
     if spread <= 0 or not math.isfinite(spread):
         return 3
     return min(6, max(0, 1 - math.floor(math.log10(spread))))
+
+
+def _code(label: str) -> str:
+    """A variant label as inline code: its ``_target_``-style keys stay literal in Markdown."""
+    return f"`{label}`"
+
+
+def _code_labels(verdict: str, *labels: str) -> str:
+    for label in labels:
+        if verdict.startswith(f"{label} "):
+            return _code(label) + verdict[len(label) :]
+    return verdict
 
 
 def _sig(value: float) -> str:
