@@ -362,7 +362,7 @@ def test_trainer_argument_errors_are_user_errors(
 
 
 def test_readme_multirun_works_as_written(fashion_mnist_root: Path, tmp_path: Path) -> None:
-    """README: `python scripts/train.py -m seed=0,1 ...` with Hydra's default sweep dir, from
+    """docs/training.md: `python scripts/train.py -m seed=...` with Hydra's default sweep dir, from
     any directory: one run dir per job under outputs/train/multiruns/, and no Hydra warning."""
     result = run_cli(
         "train", "-m", "seed=0,1", "debug=fast", "metrics=off", "logger=csv",

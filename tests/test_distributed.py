@@ -149,7 +149,7 @@ def test_multirun_of_all_models_with_spawned_ranks(
 
 
 def test_torchrun_starts_the_ranks(fashion_mnist_root: Path, tmp_path: Path) -> None:
-    """The README's torchrun recipe: torchrun starts both processes, Lightning joins them."""
+    """The torchrun recipe of docs/scaling_out.md: torchrun starts both processes, Lightning joins them."""
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
     require(torchrun is not None, "torchrun is not installed next to the interpreter")
     run = tmp_path / "run"

@@ -45,7 +45,7 @@ def csv_losses(run: Path) -> pd.DataFrame:
 # -- resume after a kill -----------------------------------------------------------------------
 
 # 160 training images in batches of 16: an epoch is 10 batches, 20 GAN optimizer steps, and
-# periodic checkpoints every 20 steps fall on epoch boundaries (see README, "Reliability").
+# periodic checkpoints every 20 steps fall on epoch boundaries (see docs/reliability.md).
 RESUMABLE = [
     "debug=fast",
     *SMALL_GAN,
