@@ -1,14 +1,15 @@
 # genlab: set-up, training and checks. Every target that runs Python sets up .venv first
 # (scripts/setup.sh: fast when nothing changed).
 #   make quickstart   set up, then train the quickstart experiment (small DCGAN, Fashion-MNIST)
-#   make test         set up, then run the tests
+#   make test         set up, then run the tests (the full suite, as CI does)
+#   make test-fast    set up, then the tests not marked slow (a few minutes, for every change)
 #   make lint         ruff's linter and formatter check
 # Extra arguments: make quickstart ARGS="seed=1"; make test PYTEST_ARGS="-m 'not slow'"
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: setup quickstart test lint clean-outputs
+.PHONY: setup quickstart test test-fast lint clean-outputs
 
 setup:
 	bash scripts/setup.sh
@@ -18,6 +19,9 @@ quickstart: setup
 
 test: setup
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PYTHON) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

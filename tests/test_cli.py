@@ -361,6 +361,7 @@ def test_trainer_argument_errors_are_user_errors(
     assert_no_good_run(run)
 
 
+@pytest.mark.slow
 def test_readme_multirun_works_as_written(fashion_mnist_root: Path, tmp_path: Path) -> None:
     """docs/training.md: `python scripts/train.py -m seed=...` with Hydra's default sweep dir, from
     any directory: one run dir per job under outputs/train/multiruns/, and no Hydra warning."""

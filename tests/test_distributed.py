@@ -49,6 +49,7 @@ def assert_one_run_dir(run: Path) -> None:
     assert grids == sorted(set(grids)) and grids
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["gan", "wgan_gp"])
 def test_gans_train_under_plain_ddp_with_identical_replicas(
     model: str, fashion_mnist_root: Path, tmp_path: Path
@@ -77,6 +78,7 @@ def test_gans_train_under_plain_ddp_with_identical_replicas(
     assert_one_run_dir(run)
 
 
+@pytest.mark.slow
 def test_a_rank_local_gradient_penalty_is_caught(fashion_mnist_root: Path, tmp_path: Path) -> None:
     """The check above would catch a penalty whose gradient skips DDP's averaging."""
     run = tmp_path / "run"
@@ -92,6 +94,7 @@ def test_a_rank_local_gradient_penalty_is_caught(fashion_mnist_root: Path, tmp_p
     assert read_summary(run)["status"] == "failed"
 
 
+@pytest.mark.slow
 def test_vae_under_plain_ddp_evaluates_once(fashion_mnist_root: Path, tmp_path: Path) -> None:
     """Rank zero scores while rank one waits at the barrier; one summary, one W&B run,
     images counted over both ranks."""
@@ -127,6 +130,7 @@ def test_multirun_with_a_relaunching_strategy_is_rejected(tmp_path: Path) -> Non
     assert_no_good_run(job)
 
 
+@pytest.mark.slow
 def test_multirun_of_all_models_with_spawned_ranks(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:
@@ -148,6 +152,7 @@ def test_multirun_of_all_models_with_spawned_ranks(
     assert len(list(tmp_path.iterdir())) == 1  # the one sweep dir
 
 
+@pytest.mark.slow
 def test_torchrun_starts_the_ranks(fashion_mnist_root: Path, tmp_path: Path) -> None:
     """The torchrun recipe of docs/scaling_out.md: torchrun starts both processes, Lightning joins them."""
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
@@ -167,6 +172,7 @@ def test_torchrun_starts_the_ranks(fashion_mnist_root: Path, tmp_path: Path) -> 
     assert_ranks_agree(run)
 
 
+@pytest.mark.slow
 def test_submitit_local_launcher_runs_a_multirun(fashion_mnist_root: Path, tmp_path: Path) -> None:
     """hydra/launcher=slurm_local: the SLURM launcher's local twin, with real job processes."""
     sweep = tmp_path / "sweep"

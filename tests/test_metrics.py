@@ -131,6 +131,7 @@ def test_fid_agrees_with_torchmetrics(real_test: torch.Tensor, real_train: torch
     assert abs(ours["fid"] - reference) / reference <= 1e-3
 
 
+@pytest.mark.slow
 def test_fid_is_small_between_real_splits_and_grows_with_noise(
     real_test: torch.Tensor, real_train: torch.Tensor
 ) -> None:
@@ -158,6 +159,7 @@ def test_all_metrics_and_small_budgets(
     assert results["precision"] > 0.5 and results["recall"] > 0.5
 
 
+@pytest.mark.slow
 def test_real_statistics_are_cached(
     fashion_mnist: FashionMNISTDataModule, real_train: torch.Tensor, tmp_path: Path, monkeypatch
 ) -> None:
@@ -191,6 +193,7 @@ def test_real_statistics_are_cached(
     assert sorted(extracted) == [300, 700]
 
 
+@pytest.mark.slow
 def test_inception_runs_offline_from_a_weights_file(
     real_test: torch.Tensor, tmp_path: Path, monkeypatch
 ) -> None:

@@ -72,6 +72,7 @@ def cli_env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_sigkilled_run_resumes_and_matches_an_uninterrupted_one(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:
@@ -184,6 +185,7 @@ def test_keep_last_time_trigger_and_final_checkpoint(
 # -- divergence --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_absurd_learning_rate_stops_the_run_as_diverged(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:
@@ -234,6 +236,7 @@ class _RecordWandbSeed(pl.Callback):
         self.seed = logger.experiment.config["seed"]
 
 
+@pytest.mark.slow
 def test_same_seed_same_losses_and_metrics(fashion_mnist_root: Path, tmp_path: Path) -> None:
     def run(name: str, seed: int, *extra: str, callbacks=()) -> tuple[Path, dict]:
         out = tmp_path / name
@@ -434,6 +437,7 @@ def run_dir_state(run: Path) -> dict[str, tuple[int, str]]:
     }
 
 
+@pytest.mark.slow
 def test_failed_final_evaluation_keeps_the_final_checkpoint_and_resume_finishes_it(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:
@@ -461,6 +465,7 @@ def test_failed_final_evaluation_keeps_the_final_checkpoint_and_resume_finishes_
     assert summary["fid"] > 0 and summary["metric_num_generated"] == 64
 
 
+@pytest.mark.slow
 def test_resume_of_a_finished_run_changes_nothing_unless_the_budget_grows(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:
@@ -499,6 +504,7 @@ def test_resume_of_a_finished_run_changes_nothing_unless_the_budget_grows(
     assert "trainer.max_steps=30" in overrides
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("signum", "status"),
     [(signal.SIGTERM, "preempted"), (signal.SIGINT, "interrupted")],
@@ -543,6 +549,7 @@ def test_a_stop_signal_saves_the_current_step_and_resume_continues(
     assert read_summary(run)["global_step"] == step + 4
 
 
+@pytest.mark.slow
 def test_a_second_process_in_a_run_dir_is_refused(fashion_mnist_root: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
     first = subprocess.Popen(
@@ -637,6 +644,7 @@ def small_filesystem(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", "--lazy", str(mount_point)], check=False)
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_naming_the_place_and_the_space(
     fashion_mnist_root: Path, small_filesystem: Path
 ) -> None:

@@ -25,6 +25,7 @@ def load_baseline(name: str) -> Baseline:
     return Baseline.from_dict(config)
 
 
+@pytest.mark.slow
 def test_table_runs_reports_paper_vs_genlab_and_only_reruns_what_is_missing(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:
@@ -119,6 +120,7 @@ def _process_ended(pid: int) -> bool:
     return state in ("Z", "X")  # exited, not yet reaped by its new parent
 
 
+@pytest.mark.slow
 def test_killed_table_stops_its_run_and_the_next_command_continues_it(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:

@@ -166,6 +166,7 @@ def smoke_sweep(tmp_path_factory: pytest.TempPathFactory, fashion_mnist_root: Pa
     return {"dir": sweep_dir, "killed": killed, "log": (sweep_dir / "sweep.log").read_text()}
 
 
+@pytest.mark.slow
 def test_smoke_sweep_runs_three_trials(smoke_sweep: dict) -> None:
     table = trials(smoke_sweep["dir"])
     done = table[table["status"] != "interrupted"]
@@ -188,6 +189,7 @@ def test_smoke_sweep_runs_three_trials(smoke_sweep: dict) -> None:
     assert md.count("| ok |") == 3
 
 
+@pytest.mark.slow
 def test_resumed_sweep_does_not_repeat_a_finished_trial(smoke_sweep: dict) -> None:
     killed = smoke_sweep["killed"]
     summary = killed["first_run_dir"] / "summary.json"
@@ -223,6 +225,7 @@ def test_resume_needs_an_existing_sweep_and_a_new_start_an_empty_dir(
 # --- a failing trial, two workers -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_failed_trial_is_recorded_and_the_sweep_goes_on(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:
@@ -348,6 +351,7 @@ def agent_run(tmp_path_factory: pytest.TempPathFactory, fashion_mnist_root: Path
     return {"exit_code": exit_code, "run": run, "wandb_dir": tmp}
 
 
+@pytest.mark.slow
 def test_the_wandb_agents_own_command_runs_offline(agent_run: dict) -> None:
     assert agent_run["exit_code"] == 0
     run = agent_run["run"]
@@ -364,6 +368,7 @@ def test_the_wandb_agents_own_command_runs_offline(agent_run: dict) -> None:
     assert sweep_params.is_file()
 
 
+@pytest.mark.slow
 def test_compare_variants_notebook_on_real_runs(
     smoke_sweep: dict, agent_run: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

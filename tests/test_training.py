@@ -192,6 +192,7 @@ def test_resume_from_checkpoint_continues_counting(
     assert resumed["generator_steps"] == 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["gan", "wgan_gp"])
 def test_compiled_networks_train(model: str, fmnist_config: Callable[..., DictConfig]) -> None:
     """torch.compile through AOTAutograd (the inductor path minus code generation); WGAN-GP
@@ -204,6 +205,7 @@ def test_compiled_networks_train(model: str, fmnist_config: Callable[..., DictCo
     assert reloaded.sample(4, seed=0).shape[0] == 4  # compiled runs keep plain checkpoint keys
 
 
+@pytest.mark.slow
 def test_bf16_mixed_precision_trains(fmnist_config: Callable[..., DictConfig]) -> None:
     summary = train(fmnist_config("wgan_gp", 6, "trainer.precision=bf16-mixed"))
     assert summary["status"] == "ok"
