@@ -119,6 +119,7 @@ def _train(
         model.compile_networks(backend=cfg.compile.backend, mode=cfg.compile.mode)
     # Missing data or extractor weights fail here, before a W&B run or a checkpoint exists.
     datamodule.prepare_data()
+    datamodule.setup("fit")  # a split that leaves no training images fails here, too
     metrics = _metrics_callback(cfg, datamodule)
     if record_config and rank_zero_only.rank == 0:
         write_hydra_record(run_dir, cfg)
