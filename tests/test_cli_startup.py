@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -97,8 +98,14 @@ def test_train_script_imports_no_heavy_library(overrides: tuple[str, ...]) -> No
     assert heavy_imports(str(REPO / "scripts" / "train.py"), *overrides) == []
 
 
-def test_compare_script_help_imports_no_heavy_library() -> None:
-    assert heavy_imports(str(REPO / "scripts" / "compare.py"), "--help") == []
+@pytest.mark.parametrize("script", ["compare", "runs"])
+def test_argparse_script_help_imports_no_heavy_library(script: str) -> None:
+    assert heavy_imports(str(REPO / "scripts" / f"{script}.py"), "--help") == []
+
+
+def test_runs_listing_imports_no_heavy_library(tmp_path: Path) -> None:
+    """genlab-runs reads JSON and YAML only: listing a folder of runs starts in a moment."""
+    assert heavy_imports(str(REPO / "scripts" / "runs.py"), str(tmp_path)) == []
 
 
 def test_composing_and_reading_runs_imports_no_heavy_library(tmp_path) -> None:
@@ -136,4 +143,4 @@ def test_every_app_is_checked() -> None:
     modules = {
         target.split(":")[0].removeprefix("genlab.cli.") for target in CONSOLE_SCRIPTS.values()
     }
-    assert modules == {*HYDRA_APPS, "compare"}
+    assert modules == {*HYDRA_APPS, "compare", "runs"}

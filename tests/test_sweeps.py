@@ -437,5 +437,5 @@ def test_trial_table_puts_the_best_trial_first_in_short_values(tmp_path: Path) -
     assert list(csv["trial"]) == [0, 1, 2]  # tools get trial order and full values
     assert csv.loc[0, "model.loss._target_"] == "genlab.losses.HingeLoss"
     assert trial_folder_name(7, {"model.loss._target_": "genlab.losses.HingeLoss"}, definition) == (
-        "007_loss=HingeLoss"
+        "007_loss-HingeLoss"
     )

@@ -8,6 +8,7 @@ fails is recorded (Optuna's FAIL state, genlab's status beside it) and the sweep
 from __future__ import annotations
 
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -145,13 +146,21 @@ class LocalSweep:
         """One trial's command composed by the training app (``--cfg job``: nothing runs), so a
         parameter path the train config lacks (``model.lattent_dim``) stops the sweep before
         its first trial instead of failing every trial."""
+        if not (self.cwd / self.definition.program).is_file():
+            raise ConfigError(
+                f"sweep {self.definition.name}: its program {self.definition.program} is not in "
+                f"{self.cwd.resolve()}: run sweep.py from the repository root, or give the "
+                "definition a `program:` path"
+            )
         command = agent_command(
             self.definition, params, interpreter=sys.executable, env_prefix=(),
             overrides=self.overrides,
         )  # fmt: skip
+        env = {key: value for key, value in os.environ.items() if key != "HYDRA_FULL_ERROR"}
         composed = subprocess.run(
-            [*command, "--cfg", "job"], cwd=self.cwd, capture_output=True, text=True, check=False
-        )
+            [*command, "--cfg", "job"],
+            cwd=self.cwd, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
         if composed.returncode != 0:
             reason = "; ".join(
                 line.strip()
@@ -235,13 +244,14 @@ def _requeue_interrupted(study: optuna.Study, storage: optuna.storages.BaseStora
 
 
 def trial_folder_name(number: int, params: dict[str, Any], definition: SweepDefinition) -> str:
-    """``007_loss=HingeLoss_lr=0.0002``: the trial's number and the values that tell it apart."""
+    """``007_loss-HingeLoss_lr-0.0002``: the trial's number and the values that tell it apart
+    (no ``=``: the folder is passed to the trial as a Hydra override value)."""
     parts = [
-        f"{_short_key(name)}={short_value(params.get(name))}"
+        f"{_short_key(name)}-{short_value(params.get(name))}"
         for name in swept_parameters(definition)
     ]
     name = "_".join([f"{number:03d}", *parts]) if parts else f"{number:03d}_{definition.name}"
-    return re.sub(r"[^\w.=+-]", "-", name)[:120]
+    return re.sub(r"[^\w.+-]", "-", name)[:120]
 
 
 def _short_key(key: str) -> str:
