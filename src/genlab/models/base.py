@@ -16,7 +16,7 @@ from genlab.errors import ConfigError
 def logs_this_batch(trainer: pl.Trainer) -> bool:
     """Whether Lightning writes this training batch's logged values to the loggers."""
     # Lightning's own decision (log_every_n_steps, counted in batches); it has no public name.
-    return bool(trainer._logger_connector.should_update_logs)
+    return bool(trainer._logger_connector.should_update_logs or trainer.fast_dev_run)
 
 
 class GenerativeModule(pl.LightningModule):
