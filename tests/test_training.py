@@ -273,3 +273,22 @@ def test_training_values_are_logged_every_n_batches_and_summarised_at_the_end(
     assert list(train_rows["step"]) == {"gan": [3], "vae": [3, 7, 11]}[model]
     # The summary reports the last batch's values even when that batch was not logged.
     assert {k: v for k, v in summary.items() if k.startswith("train/")} == last.values
+
+
+class _ThreadCounts(pl.Callback):
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+
+    def on_train_batch_end(self, *_) -> None:
+        self.seen.add(torch.get_num_threads())
+
+
+def test_threads_apply_while_training_and_are_restored(
+    fmnist_config: Callable[..., DictConfig],
+) -> None:
+    before = torch.get_num_threads()
+    counts = _ThreadCounts()
+    summary = train(fmnist_config("gan", 4, "threads=1"), extra_callbacks=[counts])
+    assert summary["status"] == "ok"
+    assert counts.seen == {1}
+    assert torch.get_num_threads() == before

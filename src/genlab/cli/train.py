@@ -7,11 +7,13 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -97,7 +99,8 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     started = time.monotonic()
     status, error = "failed", None
     try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        with torch_threads(cfg.get("threads")):
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
         if trainer.interrupted:
             error = "interrupted"
         else:
@@ -120,6 +123,21 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     if trainer.is_global_zero:
         _report(run_dir, summary)
     return summary
+
+
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """torch's intra-op thread count while training, restored afterwards (callers of
+    ``train()`` in notebooks and tests keep theirs)."""
+    if threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _build_trainer(
