@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import pytorch_lightning as pl
 import torch
@@ -274,3 +275,50 @@ def test_progress_bar_counts_optimizer_steps_also_after_a_resume(
     resumed = fmnist_config(model, 2 * steps, "metrics=off", f"ckpt_path={last}")
     train(resumed, extra_callbacks=[reader])
     assert reader.seen == [(steps, steps), (2 * steps, 2 * steps)]
+
+
+class _LastStepValues(pl.Callback):
+    """The model's training values after every batch, logged or not."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *_) -> None:
+        self.values = {k: float(v) for k, v in pl_module.step_values.items()}
+
+
+@pytest.mark.parametrize("model", ["gan", "vae"])
+def test_training_values_are_logged_every_n_batches_and_summarised_at_the_end(
+    model: str, fashion_mnist_root: Path, train_config: Callable[..., DictConfig]
+) -> None:
+    cfg = train_config(
+        f"model={model}", *SMALL_NETS[model], f"data.root={fashion_mnist_root}",
+        "trainer.max_steps=14", "trainer.log_every_n_steps=4", "logger=csv", "metrics=off",
+    )  # fmt: skip
+    last = _LastStepValues()
+    summary = train(cfg, extra_callbacks=[last])
+    logged = pd.read_csv(Path(cfg.paths.output_dir) / "csv" / "metrics.csv")
+    train_rows = logged.dropna(subset=[next(iter(last.values))])
+    # Batches 4, 8, 12 (logging steps 3, 7, 11); the GAN's 14 optimizer steps are 7 batches.
+    assert list(train_rows["step"]) == {"gan": [3], "vae": [3, 7, 11]}[model]
+    # The summary reports the last batch's values even when that batch was not logged.
+    assert {k: v for k, v in summary.items() if k.startswith("train/")} == last.values
+
+
+class _ThreadCounts(pl.Callback):
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+
+    def on_train_batch_end(self, *_) -> None:
+        self.seen.add(torch.get_num_threads())
+
+
+def test_threads_apply_while_training_and_are_restored(
+    fmnist_config: Callable[..., DictConfig],
+) -> None:
+    before = torch.get_num_threads()
+    counts = _ThreadCounts()
+    summary = train(fmnist_config("gan", 4, "threads=1"), extra_callbacks=[counts])
+    assert summary["status"] == "ok"
+    assert counts.seen == {1}
+    assert torch.get_num_threads() == before

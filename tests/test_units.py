@@ -37,6 +37,7 @@ from genlab.nets import (
     ResNetDiscriminator,
     ResNetGenerator,
 )
+from genlab.nets.dcgan import ImageProjection, LatentProjection
 from genlab.sampling import interpolation_latents
 
 REAL = torch.tensor([2.0, -1.0])
@@ -113,6 +114,35 @@ def test_dcgan_networks_fit_the_image_size(size: int, channels: int) -> None:
     trunk = functools.partial(DCGANDiscriminator, channels, size, width=8)
     mean, logvar = GaussianEncoder(5, trunk)(images)
     assert mean.shape == logvar.shape == (2, 5)
+
+
+@pytest.mark.parametrize(
+    ("layer", "reference", "input_shape"),
+    [
+        (
+            LatentProjection(16, 32, 7, bias=False),
+            nn.ConvTranspose2d(16, 32, 7, bias=False),
+            (5, 16),
+        ),
+        (LatentProjection(16, 8, 4, bias=True), nn.ConvTranspose2d(16, 8, 4), (5, 16)),
+        (ImageProjection(32, 1, 4, 2, 1), nn.ConvTranspose2d(32, 1, 4, 2, 1), (5, 32, 14, 14)),
+        (ImageProjection(32, 3, 4, 2, 1), nn.ConvTranspose2d(32, 3, 4, 2, 1), (5, 32, 16, 16)),
+    ],
+)
+def test_generator_projections_are_the_transposed_convolutions_they_replace(
+    layer: nn.ConvTranspose2d, reference: nn.ConvTranspose2d, input_shape: tuple[int, ...]
+) -> None:
+    reference.load_state_dict(layer.state_dict())  # the same parameters under the same keys
+    x = torch.randn(input_shape)
+    x_ref = x.view(*input_shape, 1, 1) if len(input_shape) == 2 else x
+    out, out_ref = layer(x), reference(x_ref)
+    torch.testing.assert_close(out, out_ref, rtol=1e-5, atol=1e-6)
+    weights = torch.randn_like(out)
+    grads = torch.autograd.grad((out * weights).sum(), list(layer.parameters()))
+    grads_ref = torch.autograd.grad((out_ref * weights).sum(), list(reference.parameters()))
+    for grad, grad_ref in zip(grads, grads_ref, strict=True):
+        # Sums over batch and pixels, in another order: float32 rounding differences.
+        torch.testing.assert_close(grad, grad_ref, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("size", [28, 32])

@@ -59,6 +59,9 @@ def check_train_config(cfg: DictConfig) -> None:
     seed = cfg.get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}; e.g. seed=0")
+    threads = cfg.get("threads")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ConfigError(f"threads must be a positive integer or null, got {threads!r}")
     num_samples = cfg.metrics.get("num_samples")
     if not isinstance(num_samples, int) or num_samples < 1:
         raise ConfigError(f"metrics.num_samples must be a positive integer, got {num_samples!r}")

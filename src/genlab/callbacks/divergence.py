@@ -7,6 +7,8 @@ import math
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
+from torch import Tensor
 
 from genlab.errors import ConfigError, TrainingDiverged
 
@@ -14,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 class DivergenceGuard(pl.Callback):
-    """After every training batch, checks the values logged under ``prefix``.
+    """After every training batch, checks the training values under ``prefix``: a genlab
+    model's ``step_values`` (the batch's values, logged or not), else the logged ones.
 
     A non-finite value, or one with ``abs(value) > threshold`` when a threshold is set, raises
     :class:`TrainingDiverged` on every rank (the decision is shared, so no rank waits at a
@@ -41,9 +44,14 @@ class DivergenceGuard(pl.Callback):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any
     ) -> None:
-        problem = self._first_problem(trainer.callback_metrics)
+        values = getattr(pl_module, "step_values", None)
+        problem = (
+            self._first_problem(trainer.callback_metrics)
+            if values is None
+            else self._first_tensor_problem(values)
+        )
         if trainer.is_global_zero:
-            self._warn_once(trainer.callback_metrics, trainer.global_step)
+            self._warn_once(trainer.callback_metrics if values is None else values, trainer.global_step)
         if trainer.strategy.reduce_boolean_decision(problem is not None, all=False):
             raise TrainingDiverged(
                 f"training diverged at step {trainer.global_step}: "
@@ -70,6 +78,17 @@ class DivergenceGuard(pl.Callback):
                     "diverging; callbacks.divergence_guard.threshold=%g would stop it",
                     key, number, step, self.warn_above,
                 )  # fmt: skip
+
+    def _first_tensor_problem(self, values: dict[str, Tensor]) -> str | None:
+        """One check (one device sync) for the common case, all values fine."""
+        checked = [v for k, v in values.items() if k.startswith(self.prefix)]
+        if not checked:
+            return None
+        stacked = torch.stack([v.detach().float().reshape(()) for v in checked])
+        bad = ~torch.isfinite(stacked)
+        if self.threshold is not None:
+            bad |= stacked.abs() > self.threshold
+        return self._first_problem(values) if bool(bad.any()) else None
 
     def _first_problem(self, metrics: dict[str, Any]) -> str | None:
         for key, value in metrics.items():

@@ -6,7 +6,8 @@ import logging
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,7 +147,8 @@ def _train(
     started = time.monotonic()
     status, error, exit_code = "failed", None, None
     try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        with torch_threads(cfg.get("threads")):
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
         if metrics is not None and not metrics.final_results(trainer.callback_metrics):
             # Fit had nothing left to train (a resume after the final evaluation failed):
             # the evaluation it skipped.
@@ -219,6 +221,23 @@ def _describe_networks(model: pl.LightningModule) -> str:
         if any(p.requires_grad for p in child.parameters())
     ]
     return f"model {type(model).__name__}: " + ", ".join(parts) + " parameters"
+
+
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """torch's intra-op thread count while training, restored afterwards (callers of
+    ``train()`` in notebooks and tests keep theirs)."""
+    if threads is None:
+        yield
+        return
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _build_trainer(

@@ -13,6 +13,12 @@ from torch import Tensor, nn
 from genlab.errors import ConfigError
 
 
+def logs_this_batch(trainer: pl.Trainer) -> bool:
+    """Whether Lightning writes this training batch's logged values to the loggers."""
+    # Lightning's own decision (log_every_n_steps, counted in batches); it has no public name.
+    return bool(trainer._logger_connector.should_update_logs or trainer.fast_dev_run)
+
+
 class GenerativeModule(pl.LightningModule):
     """Base class: subclasses implement :meth:`decode` and the training step.
 
@@ -44,6 +50,9 @@ class GenerativeModule(pl.LightningModule):
         )
         self.images_seen = 0
         self.checkpoint_global_step: int | None = None  # set when loaded from a checkpoint
+        # The latest batch's training values ("train/..."), this process's, detached; the
+        # divergence guard reads them after every batch, whether or not they were logged.
+        self.step_values: dict[str, Tensor] = {}
 
     # -- the sampling interface -------------------------------------------------------
     @abstractmethod
@@ -86,6 +95,18 @@ class GenerativeModule(pl.LightningModule):
         world_size = self.trainer.world_size if self._trainer is not None else 1
         self.images_seen += batch_size * world_size
 
+    def record_step_values(self, values: dict[str, Tensor], prog_bar: dict[str, Tensor]) -> None:
+        """Keeps this batch's training values and logs them on the batches Lightning writes
+        to its loggers (every ``trainer.log_every_n_steps``): a ``self.log`` call costs far
+        more than a small training step can spare, and values logged on other batches are
+        overwritten unseen."""
+        self.step_values = values
+        if self._trainer is None or not logs_this_batch(self.trainer):
+            return
+        # Averaged over ranks: the logged loss is the global batch's, as on one device.
+        self.log_dict(values, sync_dist=True)
+        self.log_dict(prog_bar, prog_bar=True, logger=False)
+
     def compilable_networks(self) -> list[nn.Module]:
         """The networks ``compile_networks`` compiles: every child with parameters."""
         return [child for child in self.children() if next(child.parameters(), None) is not None]
@@ -111,7 +132,13 @@ class GenerativeModule(pl.LightningModule):
 
     def on_train_end(self) -> None:
         # Lightning hands callback_metrics back to the main process when rank zero was
-        # spawned (ddp_spawn); the progress summary.json reports travels with them.
+        # spawned (ddp_spawn); the progress summary.json reports travels with them, and so
+        # do the last batch's training values (logged or not), averaged over ranks.
+        strategy = self.trainer.strategy
+        last_values = {
+            key: strategy.reduce(value, reduce_op="mean") for key, value in self.step_values.items()
+        }
+        self.trainer.callback_metrics.update(last_values)
         self.trainer.callback_metrics.update(
             {f"progress/{key}": torch.tensor(value) for key, value in self.progress().items()}
         )

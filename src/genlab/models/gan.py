@@ -104,12 +104,8 @@ class GAN(GenerativeModule):
             logs["train/g_loss"] = self._generator_step(real.size(0), opt_g)
             self.generator_steps += 1
         self.count_images(real.size(0))
-        # Averaged over ranks: the logged loss is the global batch's, as on one device.
-        self.log_dict(logs, prog_bar=False, sync_dist=True)
-        self.log_dict(
-            {k.removeprefix("train/"): v for k, v in logs.items() if k.endswith("_loss")},
-            prog_bar=True,
-            logger=False,
+        self.record_step_values(
+            logs, {k.removeprefix("train/"): v for k, v in logs.items() if k.endswith("_loss")}
         )
 
     def _discriminator_step(self, real: Tensor, opt_d: Any) -> dict[str, Tensor]:

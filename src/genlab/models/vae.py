@@ -64,8 +64,9 @@ class VAE(GenerativeModule):
         x = self.images_of(batch)
         terms = self._terms(x)
         self.count_images(x.size(0))
-        self.log_dict({f"train/{k}": v.detach() for k, v in terms.items()}, sync_dist=True)
-        self.log("loss", terms["loss"].detach(), prog_bar=True, logger=False)
+        self.record_step_values(
+            {f"train/{k}": v.detach() for k, v in terms.items()}, {"loss": terms["loss"].detach()}
+        )
         return terms["loss"]
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
