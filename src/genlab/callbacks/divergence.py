@@ -51,7 +51,9 @@ class DivergenceGuard(pl.Callback):
             else self._first_tensor_problem(values)
         )
         if trainer.is_global_zero:
-            self._warn_once(trainer.callback_metrics if values is None else values, trainer.global_step)
+            self._warn_once(
+                trainer.callback_metrics if values is None else values, trainer.global_step
+            )
         if trainer.strategy.reduce_boolean_decision(problem is not None, all=False):
             raise TrainingDiverged(
                 f"training diverged at step {trainer.global_step}: "
