@@ -49,7 +49,7 @@ def one_thread() -> Iterator[None]:
 
 
 class StepRecorder(pl.Callback):
-    """Every batch's logged training values, and the model's weights before training."""
+    """Every batch's training values, and the model's weights before training."""
 
     def __init__(self) -> None:
         self.rows: list[dict[str, float]] = []
@@ -62,8 +62,9 @@ class StepRecorder(pl.Callback):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any
     ) -> None:
-        logged = trainer.callback_metrics
-        row = {k.removeprefix("train/"): float(v) for k, v in logged.items() if "train/" in k}
+        # The batch's own values (the models log them only every log_every_n_steps batches).
+        values = pl_module.step_values
+        row = {k.removeprefix("train/"): float(v) for k, v in values.items() if "train/" in k}
         steps = getattr(pl_module, "generator_steps", None)
         if steps is not None:
             # g_loss stays in callback_metrics between generator updates: keep it where new.
