@@ -176,6 +176,32 @@ def test_sample_script_writes_grid_and_interpolation(quickstart_run: Path, tmp_p
     with Image.open(out) as image:  # 3 rows x 5 columns of 28 px tiles with 2 px padding
         assert image.size == (5 * 30 + 2, 3 * 30 + 2)
 
+    # out= an existing folder: the default name inside it.
+    folder = tmp_path / "grids"
+    folder.mkdir()
+    result = run_cli("sample", f"ckpt_path={ckpt}", "n=4", f"out={folder}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [p.name for p in folder.iterdir()] == ["samples_last_n4_seed0.png"]
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("seed=abc", "seed must be a non-negative integer"),
+        ("out=grid.jpg", "must be a .png file or an existing folder"),
+        ("out={blocker}/grid.png", "is a file, not a folder; pass another out=DIR"),
+    ],
+)
+def test_sample_bad_input_is_one_line(
+    override: str, fragment: str, quickstart_run: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    ckpt = quickstart_run / "checkpoints" / "last.ckpt"
+    result = run_cli("sample", f"ckpt_path={ckpt}", override.format(blocker=blocker))
+    assert_user_error(result, fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]  # nothing written
+
 
 def test_inspect_runs_notebook_executes(quickstart_run: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("GENLAB_RUNS", str(quickstart_run.parent))
