@@ -105,6 +105,7 @@ def test_trains_on_an_image_folder(
     assert grid.is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment", PAPER_SETUPS)
 def test_paper_experiments_train_on_an_image_folder(
     experiment: str, image_folder: Path, train_config: Callable[..., DictConfig]
