@@ -110,6 +110,7 @@ def test_evaluate_reproduces_the_train_time_metrics(quickstart_run: Path, tmp_pa
         assert evaluated[key] == pytest.approx(trained[key], rel=1e-4, abs=1e-9), key
 
 
+@pytest.mark.slow
 def test_evaluate_scores_an_image_folder(
     image_folder: Path, fashion_mnist_root: Path, tmp_path: Path
 ) -> None:

@@ -159,6 +159,7 @@ def test_wgan_clips_every_critic_weight_after_each_critic_step(
     assert (weights.abs() == 0.005).float().mean() > 0.1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", MODELS)
 def test_checkpoint_reloads_and_samples_identically(
     model: str, fmnist_config: Callable[..., DictConfig]
