@@ -7,6 +7,19 @@ every other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the exceptions behind it (raised ``from``, or raised while handling), each
+    once: wrappers such as Hydra's instantiate or torch's checkpoint writer hide the cause."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        yield current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+
 
 class GenlabError(Exception):
     """A user error: the message says what is wrong and how to fix it."""

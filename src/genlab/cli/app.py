@@ -14,7 +14,7 @@ from hydra.errors import CompactHydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from genlab.errors import GenlabError
+from genlab.errors import GenlabError, exception_chain
 from genlab.paths import config_dir
 from genlab.process import end_with_parent
 from genlab.resolvers import register_resolvers
@@ -24,14 +24,7 @@ T = TypeVar("T")
 
 def find_user_error(exc: BaseException) -> GenlabError | None:
     """The GenlabError behind an exception, also when Hydra's instantiate wrapped it."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, GenlabError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
+    return next((e for e in exception_chain(exc) if isinstance(e, GenlabError)), None)
 
 
 def exit_with(user_error: GenlabError) -> NoReturn:

@@ -13,6 +13,7 @@ import optuna
 import pandas as pd
 
 from genlab.sweeps.definition import SweepDefinition
+from genlab.tracking.summary import write_text_atomic
 
 TRIALS_CSV = "trials.csv"
 TRIALS_MD = "trials.md"
@@ -117,8 +118,8 @@ def write_tables(sweep_dir: Path, definition: SweepDefinition, rows: list[dict[s
         readable[name] = [short_value(v) for v in readable[name]]
     readable["run_dir"] = [_relative(d, sweep_dir) for d in readable["run_dir"]]
     with _LOCK:
-        _replace(sweep_dir / TRIALS_CSV, frame.to_csv(index=False))
-        _replace(sweep_dir / TRIALS_MD, _markdown(readable))
+        write_text_atomic(sweep_dir / TRIALS_CSV, frame.to_csv(index=False))
+        write_text_atomic(sweep_dir / TRIALS_MD, _markdown(readable))
 
 
 def _markdown(frame: pd.DataFrame) -> str:
@@ -139,9 +140,3 @@ def _cell(value: Any) -> str:
 
 def _relative(run_dir: Any, sweep_dir: Path) -> Any:
     return os.path.relpath(run_dir, sweep_dir) if isinstance(run_dir, str) else run_dir
-
-
-def _replace(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text)
-    partial.replace(path)

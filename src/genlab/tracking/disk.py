@@ -7,20 +7,18 @@ import errno
 import shutil
 from pathlib import Path
 
+from genlab.errors import exception_chain
+
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
 def no_space_error(exc: BaseException) -> OSError | None:
     """The "no space left" OSError behind ``exc``: torch's checkpoint writer, for one, reports
     it as a RuntimeError raised while handling the OSError."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, OSError) and current.errno in _NO_SPACE:
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
+    return next(
+        (e for e in exception_chain(exc) if isinstance(e, OSError) and e.errno in _NO_SPACE),
+        None,
+    )
 
 
 def disk_full_message(error: OSError, run_dir: Path, checkpoint_bytes: int) -> str:
