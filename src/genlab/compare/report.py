@@ -186,7 +186,7 @@ def _sig(value: float) -> str:
 _BUDGET_COLUMNS = {
     "generator_steps": "generator steps",
     "images_seen": "images seen",
-    "wall_s": "wall s",
+    "wall_s": "wall time (s)",
 }
 
 
