@@ -260,3 +260,27 @@ def test_comparison_page_renders_in_a_real_browser(runs: Path, tmp_path: Path) -
     assert all(complete and width > 300 for _, complete, width in images), images
     assert tables[0] == 3 and A in text  # header and two variants
     assert "p (Holm)" in text
+
+
+def test_curves_use_generator_steps_draw_bands_and_skip_one_point_runs(tmp_path: Path) -> None:
+    from genlab.compare.plots import curve_axis, plot_curves
+    from genlab.compare.runs import Run
+    from genlab.compare.variants import Variant
+
+    def run(seed: int, history: list[dict]) -> Run:
+        return Run(tmp_path / f"r{seed}", {"status": "ok", "seed": seed}, {}, history)
+
+    curve = [{"step": 600 * k, "generator_steps": 100 * k, "fid": 50.0 / k} for k in (1, 2, 3)]
+    shifted = [{**h, "fid": h["fid"] + 1.0} for h in curve]
+    two_seeds = Variant("WGAN-GP", [run(0, curve), run(1, shifted)])
+    single_point = Variant("VAE", [run(2, curve[:1])])
+    assert curve_axis([two_seeds, single_point]) == "generator_steps"
+    assert curve_axis([Variant("old", [run(3, [{"step": 10, "fid": 1.0}])])]) == "step"
+
+    path = tmp_path / "curve_fid.png"
+    assert plot_curves("fid", [two_seeds, single_point], path)
+    with Image.open(path) as image:
+        assert image.size == (1500, 960)  # 7.5 x 4.8 inches at 200 dpi
+    assert path.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    assert not plot_curves("fid", [single_point], tmp_path / "none.png")
+    assert not (tmp_path / "none.png").exists()

@@ -38,7 +38,9 @@ class FidelityMetrics(EveryNSteps):
         if trainer.is_global_zero:
             self.results = self.evaluator.score_model(model)
             if self.history_path is not None:
-                append_history(self.history_path, {"step": trainer.global_step, **self.results})
+                progress = {k: v for k, v in model.progress().items() if k != "global_step"}
+                record = {"step": trainer.global_step, **progress, **self.results}
+                append_history(self.history_path, record)
             extractor = self.evaluator.protocol.extractor
             logged: dict[str, Any] = {
                 f"metrics/{extractor}/{k}": v for k, v in self.results.items()

@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from genlab.compare.axes import X_AXES
 from genlab.compare.runs import find_run_dirs, load_training_runs
 from genlab.errors import GenlabError
 
@@ -23,6 +24,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--out", type=Path, required=True, help="where comparison.md/.csv and the PNGs go"
+    )
+    parser.add_argument(
+        "--x",
+        choices=list(X_AXES),
+        default=None,
+        help="the curves' axis (default: generator_steps where every evaluation recorded them)",
     )
     parser.add_argument(
         "--wandb-project",
@@ -47,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
         runs = load_training_runs(find_run_dirs(args.paths))
         if args.wandb_project:
             runs += load_wandb_runs(args.wandb_project, args.wandb_group)
-        compare_runs(runs, args.out)
+        compare_runs(runs, args.out, x=args.x)
     except GenlabError as exc:
         print(f"genlab: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -33,7 +33,8 @@ def reproduce(cfg: DictConfig) -> list[RunResult]:
     ok = [load_run(r.run_dir) for r in results if r.status == "ok"]
     extractor = ok[0].summary.get("metric_extractor") if ok else None
     if ok:
-        compare_runs(ok, out_dir / "comparison")
+        labels = {r.run_dir: r.variant.label for r in results}
+        compare_runs(ok, out_dir / "comparison", labels=labels)
     report = out_dir / REPORT_FILE
     report.write_text(paper_vs_genlab(baseline, budget, results, extractor))
     not_ok = [r for r in results if r.status != "ok"]

@@ -11,39 +11,71 @@ import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
 
+from genlab.compare.axes import X_AXES
 from genlab.compare.stats import METRICS, aggregate
 from genlab.compare.variants import Variant
 
 
-def plot_curves(metric: str, variants: list[Variant], path: Path) -> bool:
-    """Each seed's metric over optimizer steps (thin) and the variant's mean where every seed
-    was evaluated (thick). False when no run has a metrics history."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+def plot_curves(
+    metric: str, variants: list[Variant], path: Path, x: str = "generator_steps"
+) -> bool:
+    """Each seed's metric against ``x`` (thin lines), and per variant the mean with its 95%
+    interval (line and band) at the points every seed was evaluated. Variants with fewer than
+    two evaluations draw no curve. Written as ``path`` (PNG, 200 dpi) and beside it as PDF;
+    False when no variant has a curve."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
     drawn = False
     for index, variant in enumerate(variants):
         colour = f"C{index % 10}"
-        series = []
-        for run in variant.runs:
-            points = {h["step"]: h[metric] for h in run.history if h.get(metric) is not None}
-            if points:
-                steps = sorted(points)
-                ax.plot(steps, [points[s] for s in steps], color=colour, alpha=0.3, lw=1)
-                series.append(points)
+        series = [_points(run.history, x, metric) for run in variant.runs]
+        series = [points for points in series if len(points) >= 2]
         if not series:
             continue
-        common = sorted(set.intersection(*(set(s) for s in series)))
-        mean = [np.mean([s[step] for s in series]) for step in common]
-        ax.plot(common, mean, color=colour, lw=2.5, marker="o", label=_short(variant.label))
+        for points in series:
+            steps = sorted(points)
+            ax.plot(steps, [points[s] for s in steps], color=colour, alpha=0.35, lw=0.8)
+        common = sorted(set.intersection(*(set(points) for points in series)))
+        if len(common) < 2:
+            continue
+        aggregates = [aggregate([points[s] for points in series], metric) for s in common]
+        ax.plot(
+            common, [a.mean for a in aggregates], color=colour, lw=2, marker="o", ms=3,
+            label=f"{_short(variant.label)} ({len(series)} seeds)",
+        )  # fmt: skip
+        if len(series) >= 2:
+            ax.fill_between(
+                common, [a.ci_low for a in aggregates], [a.ci_high for a in aggregates],
+                color=colour, alpha=0.15, lw=0,
+            )  # fmt: skip
         drawn = True
     if drawn:
-        ax.set(
-            xlabel="optimizer step", ylabel=metric, title=f"{metric} ({METRICS[metric]} is better)"
-        )
-        ax.legend(fontsize=8)
+        better = METRICS.get(metric, "lower")
+        ax.set(xlabel=X_AXES.get(x, x), ylabel=metric)
+        ax.set_title(f"{metric} during training ({better} is better; band: 95% CI of the mean)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        _save(fig, path)
     plt.close(fig)
     return drawn
+
+
+def curve_axis(variants: list[Variant]) -> str:
+    """Generator steps when every evaluation recorded them (older runs recorded only the
+    optimizer step), else optimizer steps."""
+    records = [h for variant in variants for run in variant.runs for h in run.history]
+    return "generator_steps" if all("generator_steps" in h for h in records) else "step"
+
+
+def _points(history: list[dict], x: str, metric: str) -> dict[float, float]:
+    """``x`` -> metric of one run's evaluations that recorded both."""
+    return {h[x]: h[metric] for h in history if h.get(x) is not None and h.get(metric) is not None}
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    """The figure as PNG (200 dpi, for pages) and PDF (vector, for papers)."""
+    fig.savefig(path, dpi=200)
+    fig.savefig(path.with_suffix(".pdf"))
 
 
 def plot_final(metric: str, finals: dict[str, list[float]], path: Path) -> None:
@@ -75,7 +107,7 @@ def plot_final(metric: str, finals: dict[str, list[float]], path: Path) -> None:
         ylabel=metric, title=f"final {metric}: seeds, mean and 95% CI ({METRICS[metric]} is better)"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    _save(fig, path)
     plt.close(fig)
 
 

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from genlab.compare.html import write_html
-from genlab.compare.plots import plot_curves, plot_final, plot_grids
+from genlab.compare.plots import curve_axis, plot_curves, plot_final, plot_grids
 from genlab.compare.runs import Run, find_run_dirs, load_training_runs
 from genlab.compare.stats import ALPHA, CONFIDENCE, METRICS, aggregate, pairwise
-from genlab.compare.variants import group_variants
+from genlab.compare.variants import Variant, group_variants
 from genlab.errors import ConfigError
 
 log = logging.getLogger("genlab.compare")
@@ -28,7 +28,12 @@ def compare(paths: list[Path], out: Path) -> pd.DataFrame:
     return compare_runs(runs, out)
 
 
-def compare_runs(runs: list[Run], out: Path) -> pd.DataFrame:
+def compare_runs(
+    runs: list[Run], out: Path, labels: dict[Path, str] | None = None, x: str | None = None
+) -> pd.DataFrame:
+    """``labels``: a display name per run dir (runs with one name form a variant) instead of
+    the settings that tell variants apart; ``x``: the curves' axis (default: generator steps
+    where every evaluation recorded them)."""
     good = [run for run in runs if run.why_left_out is None]
     skipped = [run for run in runs if run.why_left_out is not None]
     if not good:
@@ -41,7 +46,7 @@ def compare_runs(runs: list[Run], out: Path) -> pd.DataFrame:
             f"the runs were scored with different feature extractors ({', '.join(extractors)}); "
             "their numbers are not comparable: compare each extractor's runs separately"
         )
-    variants = group_variants(good)
+    variants = group_variants(good) if labels is None else _labelled_variants(good, labels)
     metrics = [m for m in METRICS if any(run.summary.get(m) is not None for run in good)]
     out.mkdir(parents=True, exist_ok=True)
 
@@ -81,7 +86,7 @@ def compare_runs(runs: list[Run], out: Path) -> pd.DataFrame:
     for metric in metrics:
         plot_final(metric, finals[metric], out / f"final_{metric}.png")
         figures.append(f"final_{metric}.png")
-        if plot_curves(metric, variants, out / f"curve_{metric}.png"):
+        if plot_curves(metric, variants, out / f"curve_{metric}.png", x or curve_axis(variants)):
             figures.append(f"curve_{metric}.png")
     if plot_grids(variants, out / "samples.png"):
         figures.append("samples.png")
@@ -91,6 +96,13 @@ def compare_runs(runs: list[Run], out: Path) -> pd.DataFrame:
     write_html(report, out, out / "comparison.html")
     log.info("Compared %d runs in %d variants: %s", len(good), len(variants), out / "comparison.md")
     return table
+
+
+def _labelled_variants(runs: list[Run], labels: dict[Path, str]) -> list[Variant]:
+    grouped: dict[str, list[Run]] = {}
+    for run in runs:
+        grouped.setdefault(labels[run.dir], []).append(run)
+    return [Variant(label, members) for label, members in grouped.items()]
 
 
 def _markdown(

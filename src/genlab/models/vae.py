@@ -50,6 +50,11 @@ class VAE(GenerativeModule):
         mean, _ = self.encoder(x.to(self.device))
         return self.generate(mean)
 
+    def progress(self) -> dict[str, int]:
+        # The decoder is the VAE's generator and is updated at every optimizer step, so its
+        # generator steps line up with a GAN's in baselines and curves.
+        return {**super().progress(), "generator_steps": self.trainer.global_step}
+
     def configure_optimizers(self) -> Optimizer:
         return self.optimizer(self.parameters())
 
