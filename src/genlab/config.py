@@ -43,10 +43,10 @@ def check_train_config(cfg: DictConfig) -> None:
     if not isinstance(max_steps, int) or isinstance(max_steps, bool):
         raise ConfigError(f"trainer.max_steps must be an integer, got {max_steps!r}")
     if max_steps == -1:
-        if not isinstance(max_epochs, int) or max_epochs < 1:
+        if (not isinstance(max_epochs, int) or max_epochs < 1) and not trainer.get("max_time"):
             raise ConfigError(
-                "training has no end: set trainer.max_steps=N (optimizer steps) or "
-                "trainer.max_epochs=N, with N >= 1"
+                "training has no end: set trainer.max_steps=N (optimizer steps), "
+                "trainer.max_epochs=N with N >= 1, or trainer.max_time=DD:HH:MM:SS"
             )
     elif max_steps < 1:
         raise ConfigError(
