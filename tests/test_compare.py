@@ -284,3 +284,30 @@ def test_curves_use_generator_steps_draw_bands_and_skip_one_point_runs(tmp_path:
     assert path.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
     assert not plot_curves("fid", [single_point], tmp_path / "none.png")
     assert not (tmp_path / "none.png").exists()
+
+
+def test_sample_mosaic_keeps_each_grid_at_native_resolution_under_its_caption(
+    tmp_path: Path,
+) -> None:
+    from genlab.compare.plots import plot_grids
+    from genlab.compare.runs import Run
+    from genlab.compare.variants import Variant
+
+    rng = np.random.default_rng(0)
+    variants = []
+    for index, label in enumerate(("NS GAN", "WGAN-GP", "VAE")):
+        run_dir = tmp_path / label
+        (run_dir / "samples").mkdir(parents=True)
+        pixels = rng.integers(0, 256, size=(62, 62, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(run_dir / "samples" / f"samples_step{1200 * index:07d}.png")
+        variants.append(Variant(label, [Run(run_dir, {"seed": index}, {})]))
+
+    path = tmp_path / "samples.png"
+    assert plot_grids(variants, path, per_row=2)
+    with Image.open(path) as mosaic:
+        mosaic = np.asarray(mosaic.convert("RGB"))
+    assert mosaic.shape[0] > 2 * 62  # two rows
+    for variant in variants:
+        grid = np.asarray(Image.open(variant.runs[0].last_grid()).convert("RGB"))
+        windows = np.lib.stride_tricks.sliding_window_view(mosaic, grid.shape)
+        assert (windows == grid).all(axis=(-3, -2, -1)).any(), f"{variant.label} was resampled"

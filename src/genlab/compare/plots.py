@@ -8,8 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
-import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from genlab.compare.axes import X_AXES
 from genlab.compare.stats import METRICS, aggregate
@@ -111,24 +110,38 @@ def plot_final(metric: str, finals: dict[str, list[float]], path: Path) -> None:
     plt.close(fig)
 
 
-def plot_grids(variants: list[Variant], path: Path) -> bool:
-    """The last sample grid of each variant's first run that has one, side by side."""
+def plot_grids(variants: list[Variant], path: Path, per_row: int = 4) -> bool:
+    """The last sample grid of each variant's first run that has one, pasted at its native
+    resolution (no resampling) under a caption naming the variant, the seed and the step."""
     panels = []
     for variant in variants:
-        grid = next((g for g in (run.last_grid() for run in variant.runs) if g), None)
-        if grid is not None:
-            panels.append((variant.label, grid))
+        run = next((run for run in variant.runs if run.last_grid()), None)
+        if run is not None:
+            grid = run.last_grid()
+            step = int(grid.stem.removeprefix("samples_step"))
+            caption = f"{_short(variant.label, 40)}\nseed {run.seed}, optimizer step {step}"
+            with Image.open(grid) as image:
+                panels.append((caption, image.convert("RGB")))
     if not panels:
         return False
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6), squeeze=False)
-    for ax, (label, grid) in zip(axes[0], panels, strict=True):
-        with Image.open(grid) as image:
-            ax.imshow(np.asarray(image.convert("RGB")))
-        ax.set_title(f"{_short(label)}\n{grid.name}", fontsize=7)
-        ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    font = ImageFont.load_default(size=13)
+    caption_height, gap = 36, 12
+    width = max(
+        max(image.width for _, image in panels),
+        *(font.getlength(line) for caption, _ in panels for line in caption.splitlines()),
+    )
+    width = int(width) + 1
+    height = max(image.height for _, image in panels) + caption_height
+    rows = -(-len(panels) // per_row)
+    columns = min(per_row, len(panels))
+    mosaic = Image.new("RGB", (columns * (width + gap) + gap, rows * (height + gap) + gap), "white")
+    draw = ImageDraw.Draw(mosaic)
+    for index, (caption, image) in enumerate(panels):
+        left = gap + (index % per_row) * (width + gap)
+        top = gap + (index // per_row) * (height + gap)
+        draw.multiline_text((left, top), caption, fill="black", font=font, spacing=3)
+        mosaic.paste(image, (left, top + caption_height))
+    mosaic.save(path)
     return True
 
 
