@@ -65,11 +65,18 @@ def test_table_runs_reports_paper_vs_genlab_and_only_reruns_what_is_missing(
     assert {key: (d / "summary.json").stat().st_mtime_ns for key, d in runs.items()} == stamps
     assert "| 3/3 |" in (out / "paper_vs_genlab.md").read_text()
 
+    # report_only: the table from what finished; nothing trains.
+    third = run_cli("reproduce", *common, "seeds=3", "variants=[vae]", "report_only=true")
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert "0 of 3 runs to do (2 finished before)" in third.stdout + third.stderr
+    assert not (out / "vae" / "seed2").exists()
+    assert "| 2/3 (not run seed 2) |" in (out / "paper_vs_genlab.md").read_text()
+
 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("budget=gpu_week", "has no budget 'gpu_week'; choose one of paper, cpu, smoke"),
+        ("budget=gpu_week", "has no budget 'gpu_week'; choose one of paper, cpu, cpu_epoch, smoke"),
         ("variants=[ns_gan,began]", "has no variants ['began']"),
         ("seeds=0", "seeds and workers must be >= 1"),
     ],

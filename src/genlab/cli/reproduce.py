@@ -28,7 +28,7 @@ def reproduce(cfg: DictConfig) -> list[RunResult]:
         raise ConfigError(f"seeds and workers must be >= 1, got {cfg.seeds} and {cfg.workers}")
     out_dir = Path(cfg.out_dir)
     runs = plan(baseline, budget, variants, cfg.seeds, out_dir, [str(o) for o in cfg.overrides])
-    results = execute(runs, cwd=Path.cwd(), workers=cfg.workers)
+    results = execute(runs, cwd=Path.cwd(), workers=cfg.workers, train=not cfg.report_only)
 
     ok = [load_run(r.run_dir) for r in results if r.status == "ok"]
     extractor = ok[0].summary.get("metric_extractor") if ok else None

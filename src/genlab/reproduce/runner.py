@@ -81,12 +81,14 @@ def finished(run_dir: Path) -> bool:
     return (run_dir / SUMMARY_FILE).is_file() and read_summary(run_dir).get("status") in FINISHED
 
 
-def execute(runs: Sequence[PlannedRun], cwd: Path, workers: int = 1) -> list[RunResult]:
-    """Runs what has not finished yet (``workers`` at a time); returns every run's result."""
-    todo = [run for run in runs if not finished(run.run_dir)]
-    log.info(
-        "%d of %d runs to do (%d finished before)", len(todo), len(runs), len(runs) - len(todo)
-    )
+def execute(
+    runs: Sequence[PlannedRun], cwd: Path, workers: int = 1, train: bool = True
+) -> list[RunResult]:
+    """Runs what has not finished yet (``workers`` at a time; nothing when ``train`` is
+    false); returns every run's result."""
+    todo = [run for run in runs if train and not finished(run.run_dir)]
+    done = sum(finished(run.run_dir) for run in runs)
+    log.info("%d of %d runs to do (%d finished before)", len(todo), len(runs), done)
 
     progress = JobProgress(len(todo), workers)
 
@@ -109,12 +111,13 @@ def execute(runs: Sequence[PlannedRun], cwd: Path, workers: int = 1) -> list[Run
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(run_one, todo))
+    not_run = {"status": "failed" if train else "not run"}
     return [
         RunResult(
             run.variant,
             run.seed,
             run.run_dir,
-            read_summary(run.run_dir) if (run.run_dir / SUMMARY_FILE).is_file() else {},
+            read_summary(run.run_dir) if (run.run_dir / SUMMARY_FILE).is_file() else not_run,
         )
         for run in runs
     ]
