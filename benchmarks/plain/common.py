@@ -1,0 +1,71 @@
+"""Plumbing shared by the plain scripts: arguments, Fashion-MNIST from IDX files, a timed loop
+that stops after a wall-time budget, and the samples written as PNG files for genlab-eval.
+
+The plain scripts stand for the single-file PyTorch scripts researchers start from; they use
+no genlab code, so that a benchmark against them compares genlab with an independent baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+MIRROR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
+
+
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seconds", type=float, default=150.0, help="training wall time")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the PNG samples")
+    parser.add_argument("--samples", type=int, default=10000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    parser.add_argument("--data", type=Path, default=MIRROR, help="folder with the IDX .gz files")
+    args = parser.parse_args()
+    torch.manual_seed(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return args
+
+
+def fashion_mnist(folder: Path) -> torch.Tensor:
+    """The 60,000 training images as a float tensor (N, 1, 28, 28) in [0, 1]."""
+    with gzip.open(folder / "train-images-idx3-ubyte.gz") as f:
+        pixels = np.frombuffer(f.read(), dtype=np.uint8, offset=16)
+    return torch.from_numpy(pixels.copy()).view(-1, 1, 28, 28).float() / 255
+
+
+def batches(images: torch.Tensor, batch_size: int) -> Iterator[torch.Tensor]:
+    """Shuffled batches, epoch after epoch (the last incomplete batch of an epoch dropped)."""
+    while True:
+        order = torch.randperm(len(images))
+        for start in range(0, len(order) - batch_size + 1, batch_size):
+            yield images[order[start : start + batch_size]]
+
+
+def train_for(seconds: float, step: Callable[[], None]) -> int:
+    """Calls ``step`` until ``seconds`` of wall time have passed; returns the number of calls."""
+    steps, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        step()
+        steps += 1
+    return steps
+
+
+@torch.no_grad()
+def write_samples(sample: Callable[[int], torch.Tensor], count: int, out: Path) -> None:
+    """``sample(n)`` returns n images in [0, 1]; they are written as 8-bit grey PNG files."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    while written < count:
+        images = sample(min(500, count - written)).clamp(0, 1).mul(255).round().to(torch.uint8)
+        for image in images[:, 0].numpy():
+            Image.fromarray(image, mode="L").save(out / f"{written:05d}.png")
+            written += 1

@@ -1,0 +1,108 @@
+"""genlab against the plain single-file scripts users start from, at equal training wall time.
+
+    python scripts/benchmark_equal_time.py [--seconds 150] [--models gan wgan_gp vae]
+                                           [--seeds 0] [--out outputs/benchmarks/equal_time]
+
+For each model and seed, genlab's default (``scripts/train.py model=M``, ``trainer.max_time``)
+and its plain counterpart (``benchmarks/plain/``) train side by side, one torch thread each,
+so that other load on the machine slows both alike. Both are then scored under genlab's
+protocol: genlab's run by its own final evaluation, the plain script's 10,000 PNG samples by
+``scripts/evaluate.py input=DIR``, against the same test split with the same extractor.
+Prints a Markdown table; the numbers belong in docs/benchmarks.md, not in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PLAIN = {"gan": "dcgan.py", "wgan_gp": "wgan_gp.py", "vae": "vae.py"}
+SCORES = ("fid", "is_mean", "kid_mean", "precision", "recall")
+
+
+def genlab_command(model: str, seed: int, seconds: float, run_dir: Path) -> list[str]:
+    minutes, secs = divmod(int(seconds), 60)
+    return [
+        sys.executable, str(REPO / "scripts" / "train.py"), f"model={model}", f"seed={seed}",
+        "threads=1", "logger=csv", f"trainer.max_time=00:00:{minutes:02d}:{secs:02d}",
+        "trainer.max_steps=-1", "trainer.max_epochs=-1", f"hydra.run.dir={run_dir}",
+    ]  # fmt: skip
+
+
+def plain_command(model: str, seed: int, seconds: float, samples: Path) -> list[str]:
+    script = REPO / "benchmarks" / "plain" / PLAIN[model]
+    return [
+        sys.executable, str(script), f"--seconds={seconds}", f"--out={samples}",
+        f"--seed={seed}", "--threads=1",
+    ]  # fmt: skip
+
+
+def side_by_side(model: str, seed: int, seconds: float, out: Path) -> dict[str, dict]:
+    genlab_dir, plain_dir = out / f"genlab_{model}_seed{seed}", out / f"plain_{model}_seed{seed}"
+    commands = {
+        genlab_dir.name: genlab_command(model, seed, seconds, genlab_dir),
+        plain_dir.name: plain_command(model, seed, seconds, plain_dir / "samples"),
+    }
+    running = {}
+    for name, command in commands.items():
+        with open(out / f"{name}.log", "w") as log:
+            running[name] = subprocess.Popen(
+                command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+            )
+    for name, process in running.items():
+        if process.wait() != 0:
+            sys.exit(f"{name} failed: see {out / name}.log")
+    evaluation = out / f"plain_{model}_seed{seed}_eval"
+    subprocess.run(
+        [
+            sys.executable, str(REPO / "scripts" / "evaluate.py"),
+            f"input={plain_dir / 'samples'}", f"hydra.run.dir={evaluation}",
+        ],
+        cwd=REPO, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    plain_log = (out / f"{plain_dir.name}.log").read_text().split()
+    return {
+        "genlab": json.loads((genlab_dir / "summary.json").read_text()),
+        "plain": {
+            **json.loads((evaluation / "summary.json").read_text()),
+            "generator_steps": int(plain_log[0]),
+        },
+    }
+
+
+def row(model: str, seed: int, who: str, summary: dict) -> str:
+    steps = summary.get("generator_steps", summary.get("global_step"))
+    scores = " | ".join(f"{summary[key]:.3g}" for key in SCORES)
+    return f"| {model} | {seed} | {who} | {steps} | {scores} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=150.0, help="training wall time")
+    parser.add_argument("--models", nargs="+", default=list(PLAIN), choices=list(PLAIN))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--out", type=Path, default=REPO / "outputs/benchmarks/equal_time")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"training wall time {args.seconds:.0f} s each, side by side, one thread each",
+        "",
+        "| model | seed | script | generator steps | FID | IS | KID | precision | recall |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for model in args.models:
+        for seed in args.seeds:
+            result = side_by_side(model, seed, args.seconds, args.out)
+            lines += [row(model, seed, "genlab", result["genlab"])]
+            lines += [row(model, seed, f"plain {PLAIN[model]}", result["plain"])]
+            print("\n".join(lines[-2:]), flush=True)
+    (args.out / "equal_time.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
