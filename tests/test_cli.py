@@ -400,6 +400,9 @@ def test_readme_multirun_works_as_written(fashion_mnist_root: Path, tmp_path: Pa
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "UserWarning" not in result.stderr and "HydraConfig was not set" not in result.stderr
+    console = result.stdout + result.stderr
+    assert "[1/2] Job 0: seed=0" in console and "[2/2] Job 1: seed=1" in console
+    assert "Job 0: ok in" in console and "(2/2 done in" in console
     (sweep,) = (tmp_path / "outputs" / "train" / "multiruns").iterdir()
     jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
     assert jobs == ["0_gan_fashion_mnist_seed0", "1_gan_fashion_mnist_seed1"]

@@ -312,3 +312,12 @@ def test_job_progress_counts_and_estimates_what_is_left() -> None:
     for _ in range(3):
         last = progress.finish(1.0)
     assert last.startswith("5/5 done in ")
+
+
+def test_multirun_job_count_is_the_product_of_the_sweeps() -> None:
+    from genlab.cli.multirun_progress import count_jobs
+
+    assert count_jobs(["seed=0,1,2", "model=gan,vae", "trainer.max_steps=4"]) == 6
+    assert count_jobs(["seed=range(4)", "debug=fast"]) == 4
+    assert count_jobs(["seed=1"]) == 1
+    assert count_jobs(["model=glob(*)"]) is None  # expanded by Hydra against the config
