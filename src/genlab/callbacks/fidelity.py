@@ -36,6 +36,12 @@ class FidelityMetrics(EveryNSteps):
 
     def run(self, trainer: pl.Trainer, model: GenerativeModule) -> None:
         if trainer.is_global_zero:
+            protocol = self.evaluator.protocol
+            log.info(
+                "Evaluating at step %d: %d generated images against the %s split (%s)",
+                trainer.global_step, protocol.num_samples, protocol.real_split,
+                protocol.extractor,
+            )  # fmt: skip
             self.results = self.evaluator.score_model(model)
             if self.history_path is not None:
                 progress = {k: v for k, v in model.progress().items() if k != "global_step"}
