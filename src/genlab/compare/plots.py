@@ -39,7 +39,7 @@ def plot_curves(
         aggregates = [aggregate([points[s] for points in series], metric) for s in common]
         ax.plot(
             common, [a.mean for a in aggregates], color=colour, lw=2, marker="o", ms=3,
-            label=f"{_short(variant.label)} ({len(series)} seeds)",
+            label=f"{_short(variant.label)} ({len(series)} seed{'s' * (len(series) > 1)})",
         )  # fmt: skip
         if len(series) >= 2:
             ax.fill_between(
