@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from scipy import stats
 
 from genlab.compare.stats import METRICS, aggregate
+from genlab.metrics.keys import BY_NAME
+from genlab.metrics.keys import SCORES as METRIC_KEYS
 from genlab.reproduce.baseline import Baseline, BaselineVariant, Budget
 from genlab.reproduce.runner import RunResult
 
 REPORT_FILE = "paper_vs_genlab.md"
-SCORES = {"fid": "FID", "is_mean": "IS", "kid_mean": "KID"}
+SCORES = {key.name: key.label for key in METRIC_KEYS if key.headline}
 
 
 @dataclass
@@ -35,7 +37,7 @@ class VariantScores:
         if not values:
             return "n/a"
         agg = aggregate(values, metric)
-        digits = 4 if metric == "kid_mean" else 2
+        digits = BY_NAME[metric].digits
         if math.isnan(agg.std):
             return f"{agg.mean:.{digits}f}"
         return f"{agg.mean:.{digits}f} ± {agg.std:.{digits}f}"
