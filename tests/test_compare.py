@@ -31,10 +31,22 @@ FINALS = {
     },
 }
 A, B = (f"model.loss._target_={loss}" for loss in FINALS)
+PROTOCOL = {
+    "metric_weights_sha256": "ab" * 32,
+    "metric_num_real": 10000,
+    "metric_real_split": "test",
+    "metric_image_size": 28,
+    "metric_seed": 2024,
+}
 
 
 def write_run(
-    root: Path, loss: str, seed: int, metrics: dict[str, float], extractor: str = "cnn"
+    root: Path,
+    loss: str,
+    seed: int,
+    metrics: dict[str, float],
+    extractor: str = "cnn",
+    num_generated: int = 2000,
 ) -> Path:
     """A run dir as train.py leaves it: the config, summary.json, history, a sample grid."""
     run = root / f"{loss.rsplit('.', 1)[-1]}_seed{seed}"
@@ -51,7 +63,14 @@ def write_run(
         "trainer": {"max_steps": 20},
     }
     (run / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
-    summary = {"status": "ok", "seed": seed, "metric_extractor": extractor, **metrics}
+    summary = {
+        "status": "ok",
+        "seed": seed,
+        **PROTOCOL,
+        "metric_extractor": extractor,
+        "metric_num_generated": num_generated,
+        **metrics,
+    }
     (run / "summary.json").write_text(json.dumps(summary))
     history = [{"step": 10, **{k: 2 * v for k, v in metrics.items()}}, {"step": 20, **metrics}]
     (run / "metrics_history.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
@@ -164,6 +183,41 @@ def test_runs_scored_by_different_extractors_are_not_compared(runs: Path, tmp_pa
     write_run(runs, "genlab.losses.HingeLoss", 7, {"fid": 50.0}, extractor="inception-v3-compat")
     result = run_cli("compare", str(runs), "--out", str(tmp_path / "cmp"))
     assert_user_error(result, "different feature extractors", "inception-v3-compat")
+
+
+def test_runs_scored_under_different_protocols_are_refused_naming_the_fields(
+    runs: Path, tmp_path: Path
+) -> None:
+    write_run(runs, "genlab.losses.HingeLoss", 7, {"fid": 9.0, "is_mean": 3.2}, num_generated=500)
+    result = run_cli("compare", str(runs), "--out", str(tmp_path / "cmp"))
+    assert_user_error(
+        result, "different metric protocols (num_generated 2000 vs 500)", "--allow-mixed-protocols"
+    )
+
+
+def test_allowed_mixed_protocols_mark_only_the_scores_that_depend_on_the_field(
+    runs: Path, tmp_path: Path
+) -> None:
+    """A different real split changes FID and KID but not the Inception Score, which only
+    looks at the generated images: only FID's and KID's cells are marked."""
+    run = write_run(
+        runs, "genlab.losses.HingeLoss", 7, {"fid": 9.0, "is_mean": 3.2, "kid_mean": 0.3}
+    )
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({**summary, "metric_real_split": "train"}))
+    out = tmp_path / "cmp"
+    result = run_cli("compare", str(runs), "--out", str(out), "--allow-mixed-protocols")
+    assert result.returncode == 0, result.stderr[-3000:]
+    md = (out / "comparison.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith(f"| `{A}` | 3 |"))
+    fid_cell, is_cell, kid_cell = row.split(" | ")[2:5]
+    assert fid_cell.endswith("†") and kid_cell.endswith("†") and not is_cell.endswith("†")
+    assert "Differing: real_split test vs train." in md
+    table = pd.read_csv(out / "comparison.csv").set_index("variant")
+    assert table.loc[A, "fid_mixed_protocols"] == "metric_real_split"
+    assert "is_mean_mixed_protocols" not in table.columns
+    verdicts = {line.split(" | ")[0]: line for line in md.splitlines() if "is better" in line}
+    assert "† " in verdicts["| fid"] and "† " not in verdicts["| is_mean"]
 
 
 def test_damaged_unscored_and_evaluate_dirs_are_left_out_by_name(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +11,11 @@ import torch
 from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.metric_prc import prc_features_to_metric
 
+from genlab.compare.protocols import mixed_protocols
 from genlab.metrics.density_coverage import density_coverage
 from genlab.metrics.extrapolation import extrapolate, sample_counts
+from genlab.metrics.keys import BY_NAME, PROTOCOL_FIELDS
+from genlab.metrics.protocol import MetricProtocol
 
 
 def gaussian(n: int, dim: int, seed: int, shift: float = 0.0) -> torch.Tensor:
@@ -112,3 +116,30 @@ def test_extrapolation_is_deterministic_and_refuses_too_many_samples() -> None:
     assert first == extrapolate(features, mean_norm, (10, 50, 100), seed=1)
     with pytest.raises(ValueError, match="up to 100"):
         extrapolate(features, mean_norm, (10, 200), seed=1)
+
+
+def test_the_guard_covers_every_protocol_field_genlab_writes() -> None:
+    """Every metric_* field a protocol writes beside its numbers is one the comparability
+    guard compares, and a field that differs marks exactly the scores that depend on it."""
+    protocol = MetricProtocol(
+        extractor="cnn",
+        weights_path=Path("w.pt"),
+        weights_sha256="0" * 64,
+        metrics=("fid", "is", "kid", "prc", "dc"),
+        num_samples=1000,
+        real_split="test",
+        num_real=None,
+        kid_subset_size=100,
+        seed=0,
+        batch_size=10,
+        extrapolate=True,
+    )
+    fields = protocol.describe(1000, 2000, 28)
+    assert set(fields) <= set(PROTOCOL_FIELDS)
+    assert fields["metric_extrapolation_counts"].startswith("100,164,")
+    other = {**fields, "metric_num_real": 500}
+    scores = {"fid": 1.0, "is_mean": 2.0, "density": 1.0, "fid_inf": 0.5, "is_inf": 2.1}
+    mixed = mixed_protocols([{**fields, **scores}, {**other, **scores}], list(scores))
+    assert set(mixed.affected) == {"fid", "density", "fid_inf"}
+    assert mixed.fields == {"metric_num_real": (2000, 500)}
+    assert all("metric_num_real" in BY_NAME[name].depends_on for name in mixed.affected)

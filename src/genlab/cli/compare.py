@@ -30,6 +30,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also the runs of this W&B project (online)",
     )
     parser.add_argument("--wandb-group", help="only the W&B runs of this group (a sweep's name)")
+    parser.add_argument(
+        "--allow-mixed-protocols",
+        action="store_true",
+        help="compare runs scored under different metric protocols (image counts, split, "
+        "image size, weights, metric seed); the affected cells are marked. Runs of different "
+        "feature extractors are never compared.",
+    )
     args = parser.parse_args(argv)
     if not args.paths and not args.wandb_project:
         parser.error("give run dirs or sweep dirs (PATH ...), or --wandb-project")
@@ -47,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
         runs = load_training_runs(find_run_dirs(args.paths))
         if args.wandb_project:
             runs += load_wandb_runs(args.wandb_project, args.wandb_group)
-        compare_runs(runs, args.out)
+        compare_runs(runs, args.out, args.allow_mixed_protocols)
     except GenlabError as exc:
         print(f"genlab: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

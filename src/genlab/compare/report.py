@@ -12,23 +12,27 @@ import pandas as pd
 
 from genlab.compare.html import write_html
 from genlab.compare.plots import plot_curves, plot_final, plot_grids
+from genlab.compare.protocols import ALLOW_FLAG, MARK, MixedProtocols, check_protocols
 from genlab.compare.runs import Run, find_run_dirs, load_training_runs
 from genlab.compare.stats import ALPHA, CONFIDENCE, METRICS, aggregate, pairwise
-from genlab.compare.variants import group_variants
+from genlab.compare.variants import Variant, group_variants
 from genlab.errors import ConfigError
 
 log = logging.getLogger("genlab.compare")
 
 
-def compare(paths: list[Path], out: Path) -> pd.DataFrame:
+def compare(paths: list[Path], out: Path, allow_mixed_protocols: bool = False) -> pd.DataFrame:
     """Writes the comparison of the runs under ``paths`` into ``out``; returns its table."""
     runs = load_training_runs(find_run_dirs(paths))
     if not runs:
         raise ConfigError(f"no training runs under {', '.join(map(str, paths))}")
-    return compare_runs(runs, out)
+    return compare_runs(runs, out, allow_mixed_protocols)
 
 
-def compare_runs(runs: list[Run], out: Path) -> pd.DataFrame:
+def compare_runs(
+    runs: list[Run], out: Path, allow_mixed_protocols: bool = False, flag: str = ALLOW_FLAG
+) -> pd.DataFrame:
+    """``flag``: how the caller's user allows mixed protocols (named in the refusal)."""
     good = [run for run in runs if run.why_left_out is None]
     skipped = [run for run in runs if run.why_left_out is not None]
     if not good:
@@ -43,6 +47,7 @@ def compare_runs(runs: list[Run], out: Path) -> pd.DataFrame:
         )
     variants = group_variants(good)
     metrics = [m for m in METRICS if any(run.summary.get(m) is not None for run in good)]
+    mixed = check_protocols([run.summary for run in good], metrics, allow_mixed_protocols, flag)
     out.mkdir(parents=True, exist_ok=True)
 
     rows: list[dict[str, Any]] = []
@@ -65,6 +70,8 @@ def compare_runs(runs: list[Run], out: Path) -> pd.DataFrame:
                 f"{metric}_ci_low": agg.ci_low,
                 f"{metric}_ci_high": agg.ci_high,
             }
+            if metric in mixed.affected:
+                row[f"{metric}_mixed_protocols"] = " ".join(mixed.affected[metric])
         row |= _budget(variant.runs)
         row["run_dirs"] = " ".join(str(run.dir) for run in variant.runs)
         rows.append(row)
@@ -86,7 +93,7 @@ def compare_runs(runs: list[Run], out: Path) -> pd.DataFrame:
     if plot_grids(variants, out / "samples.png"):
         figures.append("samples.png")
 
-    report = _markdown(table, verdicts, metrics, extractors[0], skipped, figures)
+    report = _markdown(table, verdicts, metrics, extractors[0], skipped, figures, mixed, variants)
     (out / "comparison.md").write_text(report)
     write_html(report, out, out / "comparison.html")
     log.info("Compared %d runs in %d variants: %s", len(good), len(variants), out / "comparison.md")
@@ -100,6 +107,8 @@ def _markdown(
     extractor: str,
     skipped: list[Run],
     figures: list[str],
+    mixed: MixedProtocols,
+    variants: list[Variant],
 ) -> str:
     header = ["variant", "seeds", *metrics, *_BUDGET_COLUMNS.values()]
     lines = [
@@ -115,9 +124,11 @@ def _markdown(
     for row in table.itertuples(index=False):
         row = row._asdict()
         cells = [_code(row["variant"]), str(row["n_seeds"])]
-        cells += [_cell(row, m) for m in metrics]
+        cells += [_cell(row, m) + (f" {MARK}" if m in mixed.affected else "") for m in metrics]
         cells += [_count(row[key]) for key in _BUDGET_COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
+    if mixed.affected:
+        lines += ["", *_protocol_lines(mixed, variants)]
     direction = ", ".join(f"{m} {d}" for m, d in METRICS.items() if m in metrics)
     lines += [
         "",
@@ -133,9 +144,11 @@ def _markdown(
     ]
     tested = verdicts[~verdicts["verdict"].str.startswith("n/a")]
     for v in tested.itertuples(index=False):
+        mark = f"{MARK} " if v.metric in mixed.affected else ""
         lines.append(
             f"| {v.metric} | {_code(v.a)} | {_code(v.b)} | {_sig(v.t)} | {_sig(v.p)} "
-            f"| {_sig(v.p_holm)} | {_sig(v.hedges_g)} | {_code_labels(v.verdict, v.a, v.b)} |"
+            f"| {_sig(v.p_holm)} | {_sig(v.hedges_g)} "
+            f"| {mark}{_code_labels(v.verdict, v.a, v.b)} |"
         )
     if len(tested) < len(verdicts):
         lines += ["", "Pairs with fewer than 2 seeds in a variant have no verdict (pairwise.csv)."]
@@ -147,6 +160,24 @@ def _markdown(
         ]
     lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"
+
+
+def _protocol_lines(mixed: MixedProtocols, variants: list[Variant]) -> list[str]:
+    """The footnote of the marked cells: which fields differ, and each variant's values."""
+    lines = [
+        f"{MARK} Mixed metric protocols (allowed by the command line): these numbers are not "
+        f"one measurement. Differing: {mixed.describe()}.",
+        "",
+        "| variant | " + " | ".join(mixed.fields) + " |",
+        "|---|" + "---|" * len(mixed.fields),
+    ]
+    for variant in variants:
+        values = [
+            " ".join(dict.fromkeys(str(run.summary.get(field, "unset")) for run in variant.runs))
+            for field in mixed.fields
+        ]
+        lines.append(f"| {_code(variant.label)} | " + " | ".join(values) + " |")
+    return lines
 
 
 def _cell(row: dict[str, Any], metric: str) -> str:
