@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from genlab.compare.eval_noise import evaluation_noise
 from genlab.compare.html import write_html
 from genlab.compare.plots import plot_curves, plot_final, plot_grids
+from genlab.compare.power import POWER, seed_budgets
 from genlab.compare.protocols import ALLOW_FLAG, MARK, MixedProtocols, check_protocols
 from genlab.compare.runs import Run, find_run_dirs, load_training_runs
 from genlab.compare.stats import ALPHA, CONFIDENCE, METRICS, aggregate, pairwise
@@ -30,9 +32,16 @@ def compare(paths: list[Path], out: Path, allow_mixed_protocols: bool = False) -
 
 
 def compare_runs(
-    runs: list[Run], out: Path, allow_mixed_protocols: bool = False, flag: str = ALLOW_FLAG
+    runs: list[Run],
+    out: Path,
+    allow_mixed_protocols: bool = False,
+    flag: str = ALLOW_FLAG,
+    eval_noise: int = 0,
+    min_effect: dict[str, float] | None = None,
 ) -> pd.DataFrame:
-    """``flag``: how the caller's user allows mixed protocols (named in the refusal)."""
+    """``flag``: how the caller's user allows mixed protocols (named in the refusal).
+    ``eval_noise``: re-score each variant's first run this many times with other metric seeds.
+    ``min_effect``: per score, the difference to size the seed count for (else the observed)."""
     good = [run for run in runs if run.why_left_out is None]
     skipped = [run for run in runs if run.why_left_out is not None]
     if not good:
@@ -48,6 +57,18 @@ def compare_runs(
     variants = group_variants(good)
     metrics = [m for m in METRICS if any(run.summary.get(m) is not None for run in good)]
     mixed = check_protocols([run.summary for run in good], metrics, allow_mixed_protocols, flag)
+    min_effect = min_effect or {}
+    unknown = sorted(set(min_effect) - set(metrics))
+    if unknown:
+        raise ConfigError(
+            f"--min-effect names {', '.join(unknown)}, which these runs do not report; "
+            f"choose among {', '.join(metrics)}"
+        )
+    eval_stds: dict[str, dict[str, float]] = {m: {} for m in metrics}
+    if eval_noise:
+        for variant in variants:
+            for metric, std in evaluation_noise(variant.runs[0], eval_noise, metrics).items():
+                eval_stds[metric][variant.label] = std
     out.mkdir(parents=True, exist_ok=True)
 
     rows: list[dict[str, Any]] = []
@@ -82,6 +103,17 @@ def compare_runs(
         [vars(v) for metric in metrics for v in pairwise(metric, finals[metric])],
         columns=["metric", "a", "b", "t", "p", "p_holm", "hedges_g", "verdict"],
     )
+    budgets = pd.DataFrame(
+        [
+            vars(budget)
+            for metric in metrics
+            for budget in seed_budgets(
+                metric, finals[metric], eval_stds[metric], min_effect.get(metric)
+            )
+        ],
+        columns=["metric", "a", "b", *_SEED_COLUMNS],
+    )
+    verdicts = verdicts.merge(budgets, on=["metric", "a", "b"], how="left")
     verdicts.to_csv(out / "pairwise.csv", index=False)
 
     figures = []
@@ -93,7 +125,11 @@ def compare_runs(
     if plot_grids(variants, out / "samples.png"):
         figures.append("samples.png")
 
-    report = _markdown(table, verdicts, metrics, extractors[0], skipped, figures, mixed, variants)
+    seed_lines = _seed_lines(verdicts, mixed)
+    log.info("%s", "\n".join(seed_lines[1:]))
+    report = _markdown(
+        table, verdicts, metrics, extractors[0], skipped, figures, mixed, variants, seed_lines
+    )
     (out / "comparison.md").write_text(report)
     write_html(report, out, out / "comparison.html")
     log.info("Compared %d runs in %d variants: %s", len(good), len(variants), out / "comparison.md")
@@ -109,6 +145,7 @@ def _markdown(
     figures: list[str],
     mixed: MixedProtocols,
     variants: list[Variant],
+    seed_lines: list[str],
 ) -> str:
     header = ["variant", "seeds", *metrics, *_BUDGET_COLUMNS.values()]
     lines = [
@@ -152,6 +189,7 @@ def _markdown(
         )
     if len(tested) < len(verdicts):
         lines += ["", "Pairs with fewer than 2 seeds in a variant have no verdict (pairwise.csv)."]
+    lines += seed_lines
     if skipped:
         lines += [
             "",
@@ -160,6 +198,43 @@ def _markdown(
         ]
     lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"
+
+
+# pairwise.csv's columns from genlab.compare.power.SeedBudget, after metric, a, b.
+_SEED_COLUMNS = [
+    "difference", "ci_low", "ci_high", "seed_std", "eval_std", "training_std", "effect",
+    "seeds_needed",
+]  # fmt: skip
+
+
+def _seed_lines(verdicts: pd.DataFrame, mixed: MixedProtocols) -> list[str]:
+    """The seed-count table: one row per score and pair of variants."""
+    lines = [
+        "",
+        f"## How many seeds (power {POWER:.0%}, two-sided t-test, alpha {ALPHA})",
+        "",
+        "A - B with its 95% Welch interval; seed std: the pooled spread of the final numbers "
+        "over training seeds; eval-noise std: of one checkpoint per variant re-scored with "
+        "other metric seeds (`--eval-noise K`), and training std what of the seed std it does "
+        "not explain; seeds: per variant, to detect the difference in the effect column "
+        "(the observed one, or `--min-effect`) with 80% power.",
+        "",
+        "| metric | A | B | A - B [95% CI] | seed std | eval-noise std | training std "
+        "| effect | seeds per variant |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for v in verdicts.itertuples(index=False):
+        if math.isnan(v.seed_std):
+            continue
+        mark = f" {MARK}" if v.metric in mixed.affected else ""
+        interval = "" if math.isnan(v.ci_low) else f" [{_sig(v.ci_low)}, {_sig(v.ci_high)}]"
+        seeds = "" if math.isnan(v.seeds_needed) else f"{v.seeds_needed:.0f}"
+        lines.append(
+            f"| {v.metric} | {_code(v.a)} | {_code(v.b)} | {_sig(v.difference)}{interval}{mark} "
+            f"| {_sig(v.seed_std)} | {_sig(v.eval_std)} | {_sig(v.training_std)} "
+            f"| {_sig(v.effect)} | {seeds} |"
+        )
+    return lines
 
 
 def _protocol_lines(mixed: MixedProtocols, variants: list[Variant]) -> list[str]:
