@@ -41,6 +41,7 @@ def test_reference_sets_have_the_defects_they_name() -> None:
     assert uniform.mean().item() == pytest.approx(127.5, abs=5)
 
 
+@pytest.mark.slow
 def test_calibration_orders_the_reference_sets_as_a_metric_must(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:

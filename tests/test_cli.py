@@ -92,6 +92,7 @@ def test_run_dir_is_complete(quickstart_run: Path) -> None:
     assert summary["metric_real_split"] == "test" and len(summary["metric_weights_sha256"]) == 64
 
 
+@pytest.mark.slow
 def test_eval_noise_rescores_a_checkpoint_as_evaluate_does_with_other_seeds(
     quickstart_run: Path, tmp_path: Path
 ) -> None:

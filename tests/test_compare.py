@@ -244,6 +244,20 @@ def test_runs_scored_under_different_protocols_are_refused_naming_the_fields(
     )
 
 
+def test_the_reproduction_refuses_mixed_protocols_naming_its_own_setting(
+    runs: Path, tmp_path: Path
+) -> None:
+    from genlab.compare.report import compare_runs
+    from genlab.compare.runs import load_training_runs
+    from genlab.errors import ConfigError
+
+    write_run(runs, "genlab.losses.HingeLoss", 7, {"fid": 9.0}, num_generated=500)
+    loaded = load_training_runs(find_run_dirs([runs]))
+    with pytest.raises(ConfigError, match=r"num_generated 2000 vs 500.*allow_mixed_protocols=true"):
+        compare_runs(loaded, tmp_path / "cmp", flag="allow_mixed_protocols=true")
+    assert not (tmp_path / "cmp").exists()  # refused before anything is written
+
+
 def test_allowed_mixed_protocols_mark_only_the_scores_that_depend_on_the_field(
     runs: Path, tmp_path: Path
 ) -> None:
