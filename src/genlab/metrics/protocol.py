@@ -144,6 +144,11 @@ def _check_dc_and_extrapolation(metrics: DictConfig, chosen: tuple[str, ...]) ->
         raise ConfigError(
             f"metrics.extrapolate_min_fraction must be between 0 and 1, got {fraction!r}"
         )
+    if len(sample_counts(metrics.num_samples, metrics.extrapolate_points, fraction)) < 2:
+        raise ConfigError(
+            f"metrics.num_samples={metrics.num_samples} leaves no two sample counts to "
+            "extrapolate over; raise it, or set metrics.extrapolate=false"
+        )
     if not {"fid", "is"} & set(chosen):
         raise ConfigError(
             "metrics.extrapolate=true extrapolates fid and is: add one of them to metrics.metrics"
