@@ -163,14 +163,24 @@ def test_all_metrics_and_small_budgets(
 
 
 def test_density_coverage_and_extrapolation_reuse_torch_fidelitys_features(
-    real_test: torch.Tensor, real_train: torch.Tensor
+    real_test: torch.Tensor, real_train: torch.Tensor, monkeypatch
 ) -> None:
     """Precision/recall are torch-fidelity's own numbers; density/coverage are computed on
     the very features it extracted for them, and so are FID∞ / IS∞ (whose fit passes
     through the FID of all 500 images)."""
     generated, real = noisy(real_train[:500], 0.1), real_test
+    extracted: list[int] = []  # sizes of the datasets torch-fidelity extracts features from
+    extract = torch_fidelity.utils.get_featuresdict_from_dataset
+
+    def spy(input, *args, **kwargs):
+        extracted.append(len(input))
+        return extract(input, *args, **kwargs)
+
+    monkeypatch.setattr(torch_fidelity.utils, "get_featuresdict_from_dataset", spy)
     p = protocol(metrics=["fid", "is", "prc", "dc"], extrapolate=True, extrapolate_points=5)
     ours = compute_metrics(UInt8Tensor(generated), UInt8Tensor(real), p)
+    assert sorted(extracted) == [500, 1000]  # each set once, for every metric
+    monkeypatch.undo()
     register_domain_extractors()
     reference = torch_fidelity.calculate_metrics(
         input1=UInt8Tensor(generated),
