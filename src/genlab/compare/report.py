@@ -126,7 +126,8 @@ def compare_runs(
         figures.append("samples.png")
 
     seed_lines = _seed_lines(verdicts, mixed)
-    log.info("%s", "\n".join(seed_lines[1:]))
+    if seed_lines:
+        log.info("%s", "\n".join(seed_lines[1:]))
     report = _markdown(
         table, verdicts, metrics, extractors[0], skipped, figures, mixed, variants, seed_lines
     )
@@ -208,8 +209,23 @@ _SEED_COLUMNS = [
 
 
 def _seed_lines(verdicts: pd.DataFrame, mixed: MixedProtocols) -> list[str]:
-    """The seed-count table: one row per score and pair of variants."""
-    lines = [
+    """The seed-count table: one row per score and pair of variants with 2 or more seeds
+    each; no table when there is none."""
+    rows = []
+    for v in verdicts.itertuples(index=False):
+        if math.isnan(v.seed_std):
+            continue
+        mark = f" {MARK}" if v.metric in mixed.affected else ""
+        interval = "" if math.isnan(v.ci_low) else f" [{_sig(v.ci_low)}, {_sig(v.ci_high)}]"
+        seeds = "" if math.isnan(v.seeds_needed) else f"{v.seeds_needed:.0f}"
+        rows.append(
+            f"| {v.metric} | {_code(v.a)} | {_code(v.b)} | {_sig(v.difference)}{interval}{mark} "
+            f"| {_sig(v.seed_std)} | {_sig(v.eval_std)} | {_sig(v.training_std)} "
+            f"| {_sig(v.effect)} | {seeds} |"
+        )
+    if not rows:
+        return []
+    return [
         "",
         f"## How many seeds (power {POWER:.0%}, two-sided t-test, alpha {ALPHA})",
         "",
@@ -222,19 +238,8 @@ def _seed_lines(verdicts: pd.DataFrame, mixed: MixedProtocols) -> list[str]:
         "| metric | A | B | A - B [95% CI] | seed std | eval-noise std | training std "
         "| effect | seeds per variant |",
         "|---|---|---|---|---|---|---|---|---|",
+        *rows,
     ]
-    for v in verdicts.itertuples(index=False):
-        if math.isnan(v.seed_std):
-            continue
-        mark = f" {MARK}" if v.metric in mixed.affected else ""
-        interval = "" if math.isnan(v.ci_low) else f" [{_sig(v.ci_low)}, {_sig(v.ci_high)}]"
-        seeds = "" if math.isnan(v.seeds_needed) else f"{v.seeds_needed:.0f}"
-        lines.append(
-            f"| {v.metric} | {_code(v.a)} | {_code(v.b)} | {_sig(v.difference)}{interval}{mark} "
-            f"| {_sig(v.seed_std)} | {_sig(v.eval_std)} | {_sig(v.training_std)} "
-            f"| {_sig(v.effect)} | {seeds} |"
-        )
-    return lines
 
 
 def _protocol_lines(mixed: MixedProtocols, variants: list[Variant]) -> list[str]:
