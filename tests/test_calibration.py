@@ -74,14 +74,26 @@ def test_calibration_orders_the_reference_sets_as_a_metric_must(
     assert "| 9 classes dropped | 600 |" in table and "| set | images | FID |" in table
 
 
-def test_calibration_refuses_to_drop_every_class(tmp_path: Path, fashion_mnist_root: Path) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            ["classes_dropped=[10]", 'sets=["10 classes dropped"]'],
+            "reference set '10 classes dropped': cannot drop 10 of 10 classes",
+        ),
+        (['sets=["blur sigma=3"]'], "sets names ['blur sigma=3'], which are not reference sets"),
+    ],
+)
+def test_calibration_refuses_impossible_sets(
+    overrides: list[str], message: str, tmp_path: Path, fashion_mnist_root: Path
+) -> None:
     result = run_cli(
         "calibrate_metrics",
-        "classes_dropped=[10]",
+        *overrides,
         "num_images=50",
         "metrics.num_real=100",
         "metrics.kid_subset_size=10",
         f"data.root={fashion_mnist_root}",
         f"hydra.run.dir={tmp_path / 'calibration'}",
     )
-    assert_user_error(result, "reference set '10 classes dropped': cannot drop 10 of 10 classes")
+    assert_user_error(result, message)

@@ -43,6 +43,14 @@ def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
         train.tensors if hasattr(train, "tensors") else map(torch.stack, zip(*train, strict=True))
     )
     sets = reference_sets(list(cfg.classes_dropped), list(cfg.blur_sigmas), list(cfg.noise_sigmas))
+    if cfg.sets is not None:
+        unknown = sorted(set(cfg.sets) - {s.name for s in sets})
+        if unknown:
+            raise ConfigError(
+                f"sets names {unknown}, which are not reference sets; choose among "
+                f"{', '.join(s.name for s in sets)}"
+            )
+        sets = [s for s in sets if s.name in set(cfg.sets)]
     rows = []
     for reference in sets:
         started = time.monotonic()
@@ -53,8 +61,8 @@ def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
             raise ConfigError(f"reference set {reference.name!r}: {exc}") from None
         scores = evaluator.score(UInt8Tensor(built), device=_device(cfg.device))
         rows.append({"set": reference.name, "defect": reference.defect, **scores})
-        log.info("%s: fid %.4g (%.0f s)", reference.name, scores.get("fid", float("nan")),
-                 time.monotonic() - started)  # fmt: skip
+        log.info("%s (%.0f s): %s", reference.name, time.monotonic() - started,
+                 json.dumps(rows[-1]))  # fmt: skip
     run_dir = Path(cfg.paths.output_dir)
     (run_dir / RESULTS_FILE).write_text(json.dumps(rows, indent=1) + "\n")
     table = markdown_table(rows, HydraConfig.get().runtime.choices.data)
