@@ -24,6 +24,7 @@ from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.fidelity import UInt8Tensor
 from genlab.metrics.protocol import MetricProtocol
 from genlab.metrics.weights import INCEPTION
+from genlab.paths import config_dir
 
 
 def random_inception_weights(path: Path) -> Path:
@@ -49,7 +50,7 @@ def random_inception_weights(path: Path) -> Path:
 def time_evaluations(
     extractor: str, weights: str | None, num: int, datamodule, cache: Path
 ) -> tuple[float, float]:
-    settings = OmegaConf.create({
+    settings = OmegaConf.merge(OmegaConf.load(config_dir() / "metrics" / "default.yaml"), {
         "extractor": extractor, "weights_path": weights, "metrics": ["fid", "is", "kid", "prc"],
         "num_samples": num, "real_split": "test", "num_real": num, "kid_subset_size": 1000,
         "seed": 0, "batch_size": 200,

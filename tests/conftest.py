@@ -22,7 +22,9 @@ from genlab.config import compose_train_config
 REPO = Path(__file__).resolve().parents[1]
 FASHION_MNIST_MIRROR = Path("/usr/share/datasets/fashion-mnist")
 # The metric keys summary.json and evaluate.py report (the contract's names).
-REPORTED_METRICS = {"fid", "is_mean", "is_std", "kid_mean", "kid_std", "precision", "recall"}
+REPORTED_METRICS = {
+    "fid", "is_mean", "is_std", "kid_mean", "kid_std", "precision", "recall", "density", "coverage",
+}  # fmt: skip
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

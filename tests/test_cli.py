@@ -6,7 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 
 from genlab.tracking.summary import read_summary
 from tests.conftest import REPORTED_METRICS, execute_notebook, run_cli
@@ -91,6 +93,44 @@ def test_run_dir_is_complete(quickstart_run: Path) -> None:
     assert summary["metric_extractor"] == "genlab-fashion-mnist-cnn"
     assert summary["metric_num_generated"] == 256 and summary["metric_num_real"] == 512
     assert summary["metric_real_split"] == "test" and len(summary["metric_weights_sha256"]) == 64
+
+
+@pytest.mark.slow
+def test_eval_noise_rescores_a_checkpoint_as_evaluate_does_with_other_seeds(
+    quickstart_run: Path, tmp_path: Path
+) -> None:
+    """compare.py --eval-noise 2 re-scores each variant's first checkpoint with metric seeds
+    2025 and 2026: its evaluation-noise std is that of evaluate.py's numbers at those seeds."""
+    fids = []
+    for seed in (2025, 2026):
+        result = run_cli(
+            "evaluate",
+            f"ckpt_path={quickstart_run / 'checkpoints' / 'last.ckpt'}",
+            f"metrics.seed={seed}",
+            f"hydra.run.dir={tmp_path / f'eval{seed}'}",
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        fids.append(read_summary(tmp_path / f"eval{seed}")["fid"])
+    # Two variants x two seeds: copies of the run, with another config value and other finals.
+    for variant, max_steps in (("a", 30), ("b", 40)):
+        for seed in (0, 1):
+            copy = tmp_path / "runs" / f"{variant}{seed}"
+            shutil.copytree(quickstart_run, copy, ignore=shutil.ignore_patterns("wandb"))
+            config = yaml.safe_load((copy / ".hydra" / "config.yaml").read_text())
+            config["seed"], config["trainer"]["max_steps"] = seed, max_steps
+            (copy / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
+            summary = read_summary(copy)
+            summary.update(seed=seed, fid=summary["fid"] + seed + (variant == "b"))
+            (copy / "summary.json").write_text(json.dumps(summary))
+    out = tmp_path / "cmp"
+    result = run_cli("compare", str(tmp_path / "runs"), "--out", str(out), "--eval-noise", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    pairs = pd.read_csv(out / "pairwise.csv").set_index("metric")
+    expected = abs(fids[0] - fids[1]) / 2**0.5  # the sample std of two numbers
+    assert expected > 0
+    assert pairs.loc["fid", "eval_std"] == pytest.approx(expected, rel=1e-4)
+    assert pairs.loc["fid", "seed_std"] == pytest.approx(2**-0.5)  # finals x and x + 1
+    assert "eval-noise std" in result.stderr
 
 
 def test_evaluate_reproduces_the_train_time_metrics(quickstart_run: Path, tmp_path: Path) -> None:

@@ -31,10 +31,22 @@ FINALS = {
     },
 }
 A, B = (f"model.loss._target_={loss}" for loss in FINALS)
+PROTOCOL = {
+    "metric_weights_sha256": "ab" * 32,
+    "metric_num_real": 10000,
+    "metric_real_split": "test",
+    "metric_image_size": 28,
+    "metric_seed": 2024,
+}
 
 
 def write_run(
-    root: Path, loss: str, seed: int, metrics: dict[str, float], extractor: str = "cnn"
+    root: Path,
+    loss: str,
+    seed: int,
+    metrics: dict[str, float],
+    extractor: str = "cnn",
+    num_generated: int = 2000,
 ) -> Path:
     """A run dir as train.py leaves it: the config, summary.json, history, a sample grid."""
     run = root / f"{loss.rsplit('.', 1)[-1]}_seed{seed}"
@@ -51,7 +63,14 @@ def write_run(
         "trainer": {"max_steps": 20},
     }
     (run / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
-    summary = {"status": "ok", "seed": seed, "metric_extractor": extractor, **metrics}
+    summary = {
+        "status": "ok",
+        "seed": seed,
+        **PROTOCOL,
+        "metric_extractor": extractor,
+        "metric_num_generated": num_generated,
+        **metrics,
+    }
     (run / "summary.json").write_text(json.dumps(summary))
     history = [{"step": 10, **{k: 2 * v for k, v in metrics.items()}}, {"step": 20, **metrics}]
     (run / "metrics_history.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
@@ -151,6 +170,55 @@ def test_holm_correction_effect_size_and_clipped_intervals() -> None:
     assert recall.ci_low == 0.0 and recall.ci_high > 0.02
 
 
+def test_seed_counts_and_the_variance_split_have_known_answers() -> None:
+    from genlab.compare.power import pooled_std, seed_budget, seeds_needed
+
+    # Cohen's classic table: 64 per group for d = 0.5, 17 for d = 1 (80% power, alpha 0.05).
+    assert seeds_needed(1.0, 2.0) == 64
+    assert seeds_needed(-3.0, 3.0) == 17
+    assert seeds_needed(100.0, 1.0) == seeds_needed(5000.0, 1.0) == 2  # a t-test needs 2
+    assert np.isnan(seeds_needed(0.0, 1.0)) and np.isnan(seeds_needed(1.0, 0.0))
+    # Pooled over two groups with squared deviations 2 and 8 and 1 + 2 degrees of freedom.
+    assert pooled_std([1.0, 3.0], [0.0, 2.0, 4.0]) == pytest.approx(np.sqrt((2 + 8) / 3))
+
+    xa, xb = [10.0, 14.0, 12.0], [15.0, 19.0, 17.0]  # both with std 2, means 12 and 17
+    budget = seed_budget("fid", "a", xa, "b", xb, eval_std=1.2)
+    welch = stats.ttest_ind(xa, xb, equal_var=False).confidence_interval(0.95)
+    assert budget.difference == pytest.approx(-5.0)
+    assert (budget.ci_low, budget.ci_high) == (pytest.approx(welch.low), pytest.approx(welch.high))
+    assert budget.seed_std == pytest.approx(2.0)
+    assert budget.training_std == pytest.approx(1.6)  # 2^2 = 1.2^2 + 1.6^2
+    assert budget.seeds_needed == 4  # d = 2.5: 3.76 seeds
+    at_least = seed_budget("fid", "a", xa, "b", xb, min_effect=1.0)
+    assert at_least.effect == 1.0 and at_least.seeds_needed == 64
+    assert np.isnan(at_least.eval_std) and np.isnan(at_least.training_std)
+
+
+def test_compare_prints_the_seed_counts_of_two_variants_over_three_seeds(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "runs"
+    fids = {"genlab.losses.HingeLoss": [10.0, 14.0, 12.0], "genlab.losses.LSLoss": [15, 19, 17]}
+    for loss, values in fids.items():
+        for seed, fid in enumerate(values):
+            write_run(root, loss, seed, {"fid": float(fid), "is_mean": 3.0 + seed / 10})
+    out = tmp_path / "cmp"
+    result = run_cli("compare", str(root), "--out", str(out), "--min-effect", "is_mean=0.05")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("| fid |")]
+    assert len(lines) == 1 and "| -5 [" in lines[0] and lines[0].endswith("| 2 |  |  | -5 | 4 |")
+    pairs = pd.read_csv(out / "pairwise.csv").set_index("metric")
+    assert pairs.loc["fid", "seeds_needed"] == 4
+    # IS: the same values in both variants (std 0.1): d = 0.05 / 0.1 = 0.5 -> 64 seeds.
+    assert pairs.loc["is_mean", "effect"] == 0.05 and pairs.loc["is_mean", "seeds_needed"] == 64
+    assert "## How many seeds" in (out / "comparison.md").read_text()
+
+    bad = run_cli("compare", str(root), "--out", str(out), "--min-effect", "fid=-1")
+    assert bad.returncode == 2 and "--min-effect takes SCORE=DIFF" in bad.stderr
+    unknown = run_cli("compare", str(root), "--out", str(out), "--min-effect", "coverage=0.1")
+    assert_user_error(unknown, "--min-effect names coverage")
+
+
 def test_table_cells_use_the_decimals_of_the_spread() -> None:
     from genlab.compare.report import _cell
 
@@ -164,6 +232,55 @@ def test_runs_scored_by_different_extractors_are_not_compared(runs: Path, tmp_pa
     write_run(runs, "genlab.losses.HingeLoss", 7, {"fid": 50.0}, extractor="inception-v3-compat")
     result = run_cli("compare", str(runs), "--out", str(tmp_path / "cmp"))
     assert_user_error(result, "different feature extractors", "inception-v3-compat")
+
+
+def test_runs_scored_under_different_protocols_are_refused_naming_the_fields(
+    runs: Path, tmp_path: Path
+) -> None:
+    write_run(runs, "genlab.losses.HingeLoss", 7, {"fid": 9.0, "is_mean": 3.2}, num_generated=500)
+    result = run_cli("compare", str(runs), "--out", str(tmp_path / "cmp"))
+    assert_user_error(
+        result, "different metric protocols (num_generated 2000 vs 500)", "--allow-mixed-protocols"
+    )
+
+
+def test_the_reproduction_refuses_mixed_protocols_naming_its_own_setting(
+    runs: Path, tmp_path: Path
+) -> None:
+    from genlab.compare.report import compare_runs
+    from genlab.compare.runs import load_training_runs
+    from genlab.errors import ConfigError
+
+    write_run(runs, "genlab.losses.HingeLoss", 7, {"fid": 9.0}, num_generated=500)
+    loaded = load_training_runs(find_run_dirs([runs]))
+    with pytest.raises(ConfigError, match=r"num_generated 2000 vs 500.*allow_mixed_protocols=true"):
+        compare_runs(loaded, tmp_path / "cmp", flag="allow_mixed_protocols=true")
+    assert not (tmp_path / "cmp").exists()  # refused before anything is written
+
+
+def test_allowed_mixed_protocols_mark_only_the_scores_that_depend_on_the_field(
+    runs: Path, tmp_path: Path
+) -> None:
+    """A different real split changes FID and KID but not the Inception Score, which only
+    looks at the generated images: only FID's and KID's cells are marked."""
+    run = write_run(
+        runs, "genlab.losses.HingeLoss", 7, {"fid": 9.0, "is_mean": 3.2, "kid_mean": 0.3}
+    )
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({**summary, "metric_real_split": "train"}))
+    out = tmp_path / "cmp"
+    result = run_cli("compare", str(runs), "--out", str(out), "--allow-mixed-protocols")
+    assert result.returncode == 0, result.stderr[-3000:]
+    md = (out / "comparison.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith(f"| `{A}` | 3 |"))
+    fid_cell, is_cell, kid_cell = row.split(" | ")[2:5]
+    assert fid_cell.endswith("†") and kid_cell.endswith("†") and not is_cell.endswith("†")
+    assert "Differing: real_split test vs train." in md
+    table = pd.read_csv(out / "comparison.csv").set_index("variant")
+    assert table.loc[A, "fid_mixed_protocols"] == "metric_real_split"
+    assert "is_mean_mixed_protocols" not in table.columns
+    verdicts = {line.split(" | ")[0]: line for line in md.splitlines() if "is better" in line}
+    assert "† " in verdicts["| fid"] and "† " not in verdicts["| is_mean"]
 
 
 def test_damaged_unscored_and_evaluate_dirs_are_left_out_by_name(

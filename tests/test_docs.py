@@ -151,7 +151,9 @@ def test_train_help_shows_the_chosen_groups_and_no_private_parts() -> None:
     assert not re.search(r"(^|[ /,:])_\w", "\n".join(group_lines))
 
 
-@pytest.mark.parametrize("app", ["sample", "evaluate", "sweep", "reproduce", "train_extractor"])
+@pytest.mark.parametrize(
+    "app", ["sample", "evaluate", "sweep", "reproduce", "train_extractor", "calibrate_metrics"]
+)
 def test_other_apps_help_still_works(app: str) -> None:
     result = run_cli(app, "--help")
     assert result.returncode == 0 and "== Config" in result.stdout, result.stderr

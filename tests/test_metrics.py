@@ -13,12 +13,15 @@ import torch
 import torch_fidelity
 from omegaconf import OmegaConf
 from PIL import Image
+from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 from torchmetrics.image.fid import FrechetInceptionDistance
 
 from genlab.data import FashionMNISTDataModule
 from genlab.errors import CheckpointError
+from genlab.metrics.density_coverage import density_coverage
 from genlab.metrics.domain import DomainFeatureExtractor, register_domain_extractors
 from genlab.metrics.evaluator import Evaluator
+from genlab.metrics.extrapolation import extrapolate
 from genlab.metrics.fidelity import UInt8Tensor, compute_metrics
 from genlab.metrics.protocol import MetricProtocol
 from genlab.metrics.weights import INCEPTION, WeightsNotFoundError, resolve_inception_weights
@@ -35,7 +38,7 @@ def protocol(**overrides) -> MetricProtocol:
         **defaults,
         "extractor": DOMAIN,
         "weights_path": None,
-        "metrics": ["fid", "is", "kid", "prc"],
+        "metrics": ["fid", "is", "kid", "prc", "dc"],
         "num_samples": 500,
         "real_split": "test",
         "num_real": 1000,
@@ -157,6 +160,64 @@ def test_all_metrics_and_small_budgets(
     # Real images are sharp and diverse: IS well above 1 out of 10 classes, high precision/recall.
     assert results["is_mean"] > 3
     assert results["precision"] > 0.5 and results["recall"] > 0.5
+
+
+def test_density_coverage_and_extrapolation_reuse_torch_fidelitys_features(
+    real_test: torch.Tensor, real_train: torch.Tensor, monkeypatch
+) -> None:
+    """Precision/recall are torch-fidelity's own numbers; density/coverage are computed on
+    the very features it extracted for them, and so are FID∞ / IS∞ (whose fit passes
+    through the FID of all 500 images)."""
+    generated, real = noisy(real_train[:500], 0.1), real_test
+    extracted: list[int] = []  # sizes of the datasets torch-fidelity extracts features from
+    extract = torch_fidelity.utils.get_featuresdict_from_dataset
+
+    def spy(input, *args, **kwargs):
+        extracted.append(len(input))
+        return extract(input, *args, **kwargs)
+
+    monkeypatch.setattr(torch_fidelity.utils, "get_featuresdict_from_dataset", spy)
+    p = protocol(metrics=["fid", "is", "prc", "dc"], extrapolate=True, extrapolate_points=5)
+    ours = compute_metrics(UInt8Tensor(generated), UInt8Tensor(real), p)
+    assert sorted(extracted) == [500, 1000]  # each set once, for every metric
+    monkeypatch.undo()
+    register_domain_extractors()
+    reference = torch_fidelity.calculate_metrics(
+        input1=UInt8Tensor(generated),
+        input2=UInt8Tensor(real),
+        fid=True,
+        prc=True,
+        feature_extractor=DOMAIN,
+        cuda=False,
+        verbose=False,
+        cache=False,
+        save_cpu_ram=True,
+        prc_batch_size=p.prc_batch_size,
+    )
+    assert ours["precision"] == reference["precision"]
+    assert ours["recall"] == reference["recall"]
+    assert ours["fid"] == pytest.approx(reference["frechet_inception_distance"], rel=1e-9)
+    features = DomainFeatureExtractor(DOMAIN, ["penultimate"])
+    with torch.no_grad():
+        real_features = features(UInt8Tensor(real).images.expand(-1, 3, -1, -1))[0]
+        generated_features = features(generated.expand(-1, 3, -1, -1))[0]
+    direct = density_coverage(real_features, generated_features, 5, p.prc_batch_size)
+    assert ours["density"] == pytest.approx(direct["density"], rel=1e-4)
+    assert ours["coverage"] == pytest.approx(direct["coverage"], abs=2e-3)
+    assert 0 < ours["coverage"] <= 1 and ours["density"] > 0
+    assert p.describe(500, 1000, 28)["metric_extrapolation_counts"] == "50,162,275,387,500"
+    real_statistics = fid_features_to_statistics(real_features)
+
+    def fid(x: torch.Tensor) -> float:
+        statistics = fid_features_to_statistics(x)
+        return fid_statistics_to_metric(statistics, real_statistics, False)[
+            "frechet_inception_distance"
+        ]
+
+    fit = extrapolate(generated_features, fid, (50, 162, 275, 387, 500), seed=p.seed)
+    assert fit.scores[-1] == pytest.approx(ours["fid"], rel=1e-4)
+    assert ours["fid_inf"] == pytest.approx(fit.intercept, rel=1e-3)
+    assert math.isfinite(ours["is_inf"])
 
 
 @pytest.mark.slow

@@ -441,6 +441,21 @@ BAD_INPUTS = [
         ["metrics.prc_batch_size must be an integer >= 2"],
     ),
     (
+        "dc_neighborhood_zero",
+        lambda t, r: [f"data.root={r}", "metrics.dc_neighborhood=0"],
+        ["metrics.dc_neighborhood must be an integer >= 1"],
+    ),
+    (
+        "extrapolate_one_point",
+        lambda t, r: [f"data.root={r}", "metrics.extrapolate=true", "metrics.extrapolate_points=1"],
+        ["metrics.extrapolate_points must be an integer >= 2"],
+    ),
+    (
+        "extrapolate_without_fid_or_is",
+        lambda t, r: [f"data.root={r}", "metrics.extrapolate=true", "metrics.metrics=[kid]"],
+        ["metrics.extrapolate=true extrapolates fid and is"],
+    ),
+    (
         "metrics_every_zero",
         lambda t, r: [f"data.root={r}", "metrics.every_n_steps=0"],
         ["every_n_steps must be >= 1"],

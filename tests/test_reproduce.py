@@ -119,6 +119,21 @@ def test_report_lists_runs_that_did_not_end_ok() -> None:
     assert "(0 of 1 pairs in the same order)" in report
 
 
+def test_report_marks_scores_measured_under_different_protocols() -> None:
+    baseline = load_baseline("lucic2018_fashion_mnist")
+    ns_gan = next(v for v in baseline.variants if v.name == "ns_gan")
+    wgan = BaselineVariant("wgan", "WGAN", "lucic2018/fashion_mnist_wgan", 21.5)
+    protocol = {"status": "ok", "metric_extractor": "cnn", "metric_num_generated": 2000}
+    results = [
+        RunResult(ns_gan, 0, Path("r0"), {**protocol, "fid": 30.0, "is_mean": 3.0}),
+        RunResult(wgan, 0, Path("r1"), {**protocol, "fid": 40.0, "metric_num_generated": 500}),
+    ]
+    report = paper_vs_genlab(baseline, baseline.budget("cpu"), results, "cnn")
+    assert "| NS GAN | 26.5 | 30.00 † | 3.00 | n/a |" in report
+    assert "| WGAN | 21.5 | 40.00 † | n/a | n/a |" in report
+    assert "different metric protocols (num_generated 2000 vs 500)" in report
+
+
 def _process_ended(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]

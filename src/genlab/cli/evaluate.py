@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from genlab import __version__
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError, DataNotFoundError
+from genlab.metrics.keys import SCORE_NAMES
 from genlab.paths import git_sha
 from genlab.tracking.summary import SUMMARY_FILE, write_json_atomic
 
@@ -31,13 +32,16 @@ _GROUPS = ("data", "metrics")
 
 def _checkpoint_settings(cfg: DictConfig, run_cfg: DictConfig) -> DictConfig:
     """The checkpoint's own data and metrics settings, unless the command line chose another
-    group option (``metrics=inception``), refined by its ``data.*`` / ``metrics.*`` values."""
+    group option (``metrics=inception``), refined by its ``data.*`` / ``metrics.*`` values.
+    Metrics settings added to genlab after the checkpoint was written take today's defaults."""
     overrides = HydraConfig.get().overrides.task
     settings = cfg.copy()
     with open_dict(settings):
         for group in _GROUPS:
             if not any(o.startswith(f"{group}=") for o in overrides):
                 settings[group] = run_cfg[group]
+        if not any(o.startswith("metrics=") for o in overrides):
+            settings.metrics = OmegaConf.merge(cfg.metrics, run_cfg.metrics)
     refinements = [o for o in overrides if o.startswith(tuple(f"{g}." for g in _GROUPS))]
     return OmegaConf.merge(settings, OmegaConf.from_dotlist(refinements))
 
@@ -94,11 +98,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     )
     run_dir = Path(cfg.paths.output_dir)
     write_json_atomic(run_dir / SUMMARY_FILE, summary)
-    scores = ", ".join(
-        f"{k}={results[k]:.4g}"
-        for k in ("fid", "is_mean", "kid_mean", "precision", "recall")
-        if k in results
-    )
+    scores = ", ".join(f"{k}={results[k]:.4g}" for k in SCORE_NAMES if k in results)
     log.info("%s (%s)\nsummary: %s", scores, protocol.extractor, run_dir / SUMMARY_FILE)
     return summary
 

@@ -33,8 +33,13 @@ def reproduce(cfg: DictConfig) -> list[RunResult]:
     ok = [load_run(r.run_dir) for r in results if r.status == "ok"]
     extractor = ok[0].summary.get("metric_extractor") if ok else None
     if ok:
-        labels = {r.run_dir: r.variant.label for r in results}
-        compare_runs(ok, out_dir / "comparison", labels=labels)
+        compare_runs(
+            ok,
+            out_dir / "comparison",
+            cfg.allow_mixed_protocols,
+            "allow_mixed_protocols=true",
+            labels={r.run_dir: r.variant.label for r in results},
+        )
     report = out_dir / REPORT_FILE
     report.write_text(paper_vs_genlab(baseline, budget, results, extractor))
     not_ok = [r for r in results if r.status != "ok"]

@@ -22,6 +22,7 @@ from genlab.cli.console import quiet_console
 from genlab.config import check_train_config
 from genlab.config_types import check_override_types
 from genlab.errors import ConfigError, DiskFull, GenlabError, TrainingDiverged
+from genlab.metrics.keys import SCORE_NAMES
 from genlab.paths import git_sha
 from genlab.tracking.disk import disk_full_message, no_space_error
 from genlab.tracking.history import HISTORY_FILE
@@ -331,9 +332,6 @@ def _summary(
     return summary
 
 
-_SCORES = ("fid", "is_mean", "kid_mean", "precision", "recall")
-
-
 def _report(run_dir: Path, summary: dict[str, Any]) -> None:
     samples = sorted((run_dir / "samples").glob("samples_step*.png"))
     lines = [
@@ -345,7 +343,7 @@ def _report(run_dir: Path, summary: dict[str, Any]) -> None:
     ]
     if samples:
         lines.append(f"sample grid: {samples[-1]}")
-    scores = [f"{key}={summary[key]:.4g}" for key in _SCORES if summary.get(key) is not None]
+    scores = [f"{key}={summary[key]:.4g}" for key in SCORE_NAMES if summary.get(key) is not None]
     if scores:
         lines.append(f"metrics:     {' '.join(scores)} ({summary['metric_extractor']})")
     if summary.get("wandb_dir"):

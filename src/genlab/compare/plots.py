@@ -11,8 +11,9 @@ import matplotlib.pyplot as plt
 from PIL import Image, ImageDraw, ImageFont
 
 from genlab.compare.axes import X_AXES
-from genlab.compare.stats import METRICS, aggregate
+from genlab.compare.stats import aggregate
 from genlab.compare.variants import Variant
+from genlab.metrics.keys import BY_NAME
 
 
 def plot_curves(
@@ -48,9 +49,11 @@ def plot_curves(
             )  # fmt: skip
         drawn = True
     if drawn:
-        better = METRICS.get(metric, "lower")
-        ax.set(xlabel=X_AXES.get(x, x), ylabel=metric)
-        ax.set_title(f"{metric} during training ({better} is better; band: 95% CI of the mean)")
+        key = BY_NAME[metric]
+        ax.set(xlabel=X_AXES.get(x, x), ylabel=key.label)
+        ax.set_title(
+            f"{key.label} during training ({key.better} is better; band: 95% CI of the mean)"
+        )
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="best")
         fig.tight_layout()
@@ -102,8 +105,10 @@ def plot_final(metric: str, finals: dict[str, list[float]], path: Path) -> None:
     ax.set_xticks(
         range(len(labels)), [_short(label) for label in labels], rotation=20, ha="right", fontsize=8
     )
+    key = BY_NAME[metric]
     ax.set(
-        ylabel=metric, title=f"final {metric}: seeds, mean and 95% CI ({METRICS[metric]} is better)"
+        ylabel=key.label,
+        title=f"final {key.label}: seeds, mean and 95% CI ({key.better} is better)",
     )
     fig.tight_layout()
     _save(fig, path)

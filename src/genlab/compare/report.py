@@ -10,8 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from genlab.compare.eval_noise import evaluation_noise
 from genlab.compare.html import write_html
 from genlab.compare.plots import curve_axis, plot_curves, plot_final, plot_grids
+from genlab.compare.power import POWER, seed_budgets
+from genlab.compare.protocols import ALLOW_FLAG, MARK, MixedProtocols, check_protocols
 from genlab.compare.runs import Run, find_run_dirs, load_training_runs
 from genlab.compare.stats import ALPHA, CONFIDENCE, METRICS, aggregate, pairwise
 from genlab.compare.variants import Variant, group_variants
@@ -20,20 +23,30 @@ from genlab.errors import ConfigError
 log = logging.getLogger("genlab.compare")
 
 
-def compare(paths: list[Path], out: Path) -> pd.DataFrame:
+def compare(paths: list[Path], out: Path, allow_mixed_protocols: bool = False) -> pd.DataFrame:
     """Writes the comparison of the runs under ``paths`` into ``out``; returns its table."""
     runs = load_training_runs(find_run_dirs(paths))
     if not runs:
         raise ConfigError(f"no training runs under {', '.join(map(str, paths))}")
-    return compare_runs(runs, out)
+    return compare_runs(runs, out, allow_mixed_protocols)
 
 
 def compare_runs(
-    runs: list[Run], out: Path, labels: dict[Path, str] | None = None, x: str | None = None
+    runs: list[Run],
+    out: Path,
+    allow_mixed_protocols: bool = False,
+    flag: str = ALLOW_FLAG,
+    eval_noise: int = 0,
+    min_effect: dict[str, float] | None = None,
+    labels: dict[Path, str] | None = None,
+    x: str | None = None,
 ) -> pd.DataFrame:
-    """``labels``: a display name per run dir (runs with one name form a variant) instead of
-    the settings that tell variants apart; ``x``: the curves' axis (default: generator steps
-    where every evaluation recorded them)."""
+    """``flag``: how the caller's user allows mixed protocols (named in the refusal).
+    ``eval_noise``: re-score each variant's first run this many times with other metric seeds.
+    ``min_effect``: per score, the difference to size the seed count for (else the observed).
+    ``labels``: a display name per run dir (runs with one name form a variant) instead of the
+    settings that tell variants apart. ``x``: the curves' axis (default: generator steps where
+    every evaluation recorded them)."""
     good = [run for run in runs if run.why_left_out is None]
     skipped = [run for run in runs if run.why_left_out is not None]
     if not good:
@@ -48,6 +61,19 @@ def compare_runs(
         )
     variants = group_variants(good) if labels is None else _labelled_variants(good, labels)
     metrics = [m for m in METRICS if any(run.summary.get(m) is not None for run in good)]
+    mixed = check_protocols([run.summary for run in good], metrics, allow_mixed_protocols, flag)
+    min_effect = min_effect or {}
+    unknown = sorted(set(min_effect) - set(metrics))
+    if unknown:
+        raise ConfigError(
+            f"--min-effect names {', '.join(unknown)}, which these runs do not report; "
+            f"choose among {', '.join(metrics)}"
+        )
+    eval_stds: dict[str, dict[str, float]] = {m: {} for m in metrics}
+    if eval_noise:
+        for variant in variants:
+            for metric, std in evaluation_noise(variant.runs[0], eval_noise, metrics).items():
+                eval_stds[metric][variant.label] = std
     out.mkdir(parents=True, exist_ok=True)
 
     rows: list[dict[str, Any]] = []
@@ -70,6 +96,8 @@ def compare_runs(
                 f"{metric}_ci_low": agg.ci_low,
                 f"{metric}_ci_high": agg.ci_high,
             }
+            if metric in mixed.affected:
+                row[f"{metric}_mixed_protocols"] = " ".join(mixed.affected[metric])
         row |= _budget(variant.runs)
         row["run_dirs"] = " ".join(str(run.dir) for run in variant.runs)
         rows.append(row)
@@ -80,6 +108,17 @@ def compare_runs(
         [vars(v) for metric in metrics for v in pairwise(metric, finals[metric])],
         columns=["metric", "a", "b", "t", "p", "p_holm", "hedges_g", "verdict"],
     )
+    budgets = pd.DataFrame(
+        [
+            vars(budget)
+            for metric in metrics
+            for budget in seed_budgets(
+                metric, finals[metric], eval_stds[metric], min_effect.get(metric)
+            )
+        ],
+        columns=["metric", "a", "b", *_SEED_COLUMNS],
+    )
+    verdicts = verdicts.merge(budgets, on=["metric", "a", "b"], how="left")
     verdicts.to_csv(out / "pairwise.csv", index=False)
 
     figures = []
@@ -91,7 +130,12 @@ def compare_runs(
     if plot_grids(variants, out / "samples.png"):
         figures.append("samples.png")
 
-    report = _markdown(table, verdicts, metrics, extractors[0], skipped, figures)
+    seed_lines = _seed_lines(verdicts, mixed)
+    if seed_lines:
+        log.info("%s", "\n".join(seed_lines[1:]))
+    report = _markdown(
+        table, verdicts, metrics, extractors[0], skipped, figures, mixed, variants, seed_lines
+    )
     (out / "comparison.md").write_text(report)
     write_html(report, out, out / "comparison.html")
     log.info("Compared %d runs in %d variants: %s", len(good), len(variants), out / "comparison.md")
@@ -112,6 +156,9 @@ def _markdown(
     extractor: str,
     skipped: list[Run],
     figures: list[str],
+    mixed: MixedProtocols,
+    variants: list[Variant],
+    seed_lines: list[str],
 ) -> str:
     header = ["variant", "seeds", *metrics, *_BUDGET_COLUMNS.values()]
     lines = [
@@ -127,9 +174,11 @@ def _markdown(
     for row in table.itertuples(index=False):
         row = row._asdict()
         cells = [_code(row["variant"]), str(row["n_seeds"])]
-        cells += [_cell(row, m) for m in metrics]
+        cells += [_cell(row, m) + (f" {MARK}" if m in mixed.affected else "") for m in metrics]
         cells += [_count(row[key]) for key in _BUDGET_COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
+    if mixed.affected:
+        lines += ["", *_protocol_lines(mixed, variants)]
     direction = ", ".join(f"{m} {d}" for m, d in METRICS.items() if m in metrics)
     lines += [
         "",
@@ -145,12 +194,15 @@ def _markdown(
     ]
     tested = verdicts[~verdicts["verdict"].str.startswith("n/a")]
     for v in tested.itertuples(index=False):
+        mark = f"{MARK} " if v.metric in mixed.affected else ""
         lines.append(
             f"| {v.metric} | {_code(v.a)} | {_code(v.b)} | {_sig(v.t)} | {_sig(v.p)} "
-            f"| {_sig(v.p_holm)} | {_sig(v.hedges_g)} | {_code_labels(v.verdict, v.a, v.b)} |"
+            f"| {_sig(v.p_holm)} | {_sig(v.hedges_g)} "
+            f"| {mark}{_code_labels(v.verdict, v.a, v.b)} |"
         )
     if len(tested) < len(verdicts):
         lines += ["", "Pairs with fewer than 2 seeds in a variant have no verdict (pairwise.csv)."]
+    lines += seed_lines
     if skipped:
         lines += [
             "",
@@ -159,6 +211,65 @@ def _markdown(
         ]
     lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"
+
+
+# pairwise.csv's columns from genlab.compare.power.SeedBudget, after metric, a, b.
+_SEED_COLUMNS = [
+    "difference", "ci_low", "ci_high", "seed_std", "eval_std", "training_std", "effect",
+    "seeds_needed",
+]  # fmt: skip
+
+
+def _seed_lines(verdicts: pd.DataFrame, mixed: MixedProtocols) -> list[str]:
+    """The seed-count table: one row per score and pair of variants with 2 or more seeds
+    each; no table when there is none."""
+    rows = []
+    for v in verdicts.itertuples(index=False):
+        if math.isnan(v.seed_std):
+            continue
+        mark = f" {MARK}" if v.metric in mixed.affected else ""
+        interval = "" if math.isnan(v.ci_low) else f" [{_sig(v.ci_low)}, {_sig(v.ci_high)}]"
+        seeds = "" if math.isnan(v.seeds_needed) else f"{v.seeds_needed:.0f}"
+        rows.append(
+            f"| {v.metric} | {_code(v.a)} | {_code(v.b)} | {_sig(v.difference)}{interval}{mark} "
+            f"| {_sig(v.seed_std)} | {_sig(v.eval_std)} | {_sig(v.training_std)} "
+            f"| {_sig(v.effect)} | {seeds} |"
+        )
+    if not rows:
+        return []
+    return [
+        "",
+        f"## How many seeds (power {POWER:.0%}, two-sided t-test, alpha {ALPHA})",
+        "",
+        "A - B with its 95% Welch interval; seed std: the pooled spread of the final numbers "
+        "over training seeds; eval-noise std: of one checkpoint per variant re-scored with "
+        "other metric seeds (`--eval-noise K`), and training std what of the seed std it does "
+        "not explain; seeds: per variant, to detect the difference in the effect column "
+        "(the observed one, or `--min-effect`) with 80% power.",
+        "",
+        "| metric | A | B | A - B [95% CI] | seed std | eval-noise std | training std "
+        "| effect | seeds per variant |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+
+
+def _protocol_lines(mixed: MixedProtocols, variants: list[Variant]) -> list[str]:
+    """The footnote of the marked cells: which fields differ, and each variant's values."""
+    lines = [
+        f"{MARK} Mixed metric protocols (allowed by the command line): these numbers are not "
+        f"one measurement. Differing: {mixed.describe()}.",
+        "",
+        "| variant | " + " | ".join(mixed.fields) + " |",
+        "|---|" + "---|" * len(mixed.fields),
+    ]
+    for variant in variants:
+        values = [
+            " ".join(dict.fromkeys(str(run.summary.get(field, "unset")) for run in variant.runs))
+            for field in mixed.fields
+        ]
+        lines.append(f"| {_code(variant.label)} | " + " | ".join(values) + " |")
+    return lines
 
 
 def _cell(row: dict[str, Any], metric: str) -> str:

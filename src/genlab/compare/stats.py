@@ -10,23 +10,13 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from genlab.metrics.keys import SCORES
+
 # summary.json's scores and which way is better.
-METRICS = {
-    "fid": "lower",
-    "kid_mean": "lower",
-    "is_mean": "higher",
-    "precision": "higher",
-    "recall": "higher",
-}
+METRICS = {key.name: key.better for key in SCORES}
 # The range each score can take: confidence intervals are clipped to it (a Student-t interval
-# of a recall near 0 would otherwise reach below 0). KID's unbiased estimate can be negative.
-RANGES = {
-    "fid": (0.0, math.inf),
-    "kid_mean": (-math.inf, math.inf),
-    "is_mean": (1.0, math.inf),
-    "precision": (0.0, 1.0),
-    "recall": (0.0, 1.0),
-}
+# of a recall near 0 would otherwise reach below 0).
+RANGES = {key.name: (key.low, key.high) for key in SCORES}
 CONFIDENCE = 0.95
 ALPHA = 0.05
 

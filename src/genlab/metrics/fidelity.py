@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch_fidelity
 from torch import Tensor
 from torch.utils.data import Dataset, Subset
+from torch_fidelity.metric_fid import (
+    KEY_METRIC_FID,
+    fid_features_to_statistics,
+    fid_featuresdict_to_statistics_cached,
+    fid_statistics_to_metric,
+)
+from torch_fidelity.metric_isc import (
+    KEY_METRIC_ISC_MEAN,
+    isc_features_to_metric,
+    isc_featuresdict_to_metric,
+)
+from torch_fidelity.metric_kid import kid_featuresdict_to_metric
+from torch_fidelity.metric_prc import prc_featuresdict_to_metric
+from torch_fidelity.utils import (
+    create_feature_extractor,
+    extract_featuresdict_from_input_id_cached,
+    get_cacheable_input_name,
+    resolve_feature_layer_for_metric,
+)
 
+from genlab.metrics.density_coverage import density_coverage
 from genlab.metrics.domain import register_domain_extractors
+from genlab.metrics.extrapolation import extrapolate
 from genlab.metrics.protocol import MetricProtocol
 
 log = logging.getLogger(__name__)
@@ -87,10 +108,6 @@ def compute_metrics(
         "input2": real,
         "cuda": torch.device(device).type == "cuda",
         "batch_size": protocol.batch_size,
-        "isc": "is" in protocol.metrics,
-        "fid": "fid" in protocol.metrics,
-        "kid": "kid" in protocol.metrics,
-        "prc": "prc" in protocol.metrics,
         "feature_extractor": protocol.extractor,
         "feature_extractor_weights_path": str(protocol.weights_path),
         "kid_subset_size": kid_subset,
@@ -106,5 +123,69 @@ def compute_metrics(
         "input2_cache_name": real_cache_name,
         "cache_root": str(cache_dir) if cache_dir is not None else None,
     }
-    raw = torch_fidelity.calculate_metrics(**options)
-    return {RESULT_KEYS[key]: float(value) for key, value in raw.items() if key in RESULT_KEYS}
+    # torch-fidelity's calculate_metrics() step by step, with its own functions, so that the
+    # features it extracts once also serve density/coverage and FID∞ / IS∞.
+    layers = {
+        metric: resolve_feature_layer_for_metric(_LAYER_OF[metric], **options)
+        for metric in protocol.metrics
+    }
+    extractor = create_feature_extractor(
+        protocol.extractor, sorted(set(layers.values())), **options
+    )
+    generated_features = extract_featuresdict_from_input_id_cached(1, extractor, **options)
+    real_features = extract_featuresdict_from_input_id_cached(2, extractor, **options)
+    raw: dict[str, float] = {}
+    if "is" in layers:
+        raw |= isc_featuresdict_to_metric(generated_features, layers["is"], **options)
+    if "fid" in layers:
+        real_statistics = fid_featuresdict_to_statistics_cached(
+            real_features,
+            get_cacheable_input_name(2, **options),
+            extractor,
+            layers["fid"],
+            **options,
+        )
+        raw |= _fid(generated_features[layers["fid"]], real_statistics)
+    if "kid" in layers:
+        raw |= kid_featuresdict_to_metric(
+            generated_features, real_features, layers["kid"], **options
+        )
+    if "prc" in layers:
+        raw |= prc_featuresdict_to_metric(
+            generated_features, real_features, layers["prc"], **options
+        )
+    results = {RESULT_KEYS[key]: float(value) for key, value in raw.items() if key in RESULT_KEYS}
+    if "dc" in layers:
+        results |= density_coverage(
+            real_features[layers["dc"]],
+            generated_features[layers["dc"]],
+            protocol.dc_neighborhood,
+            protocol.prc_batch_size,
+        )
+    counts = protocol.extrapolation_counts(num_generated)
+    if counts and "fid" in layers:
+        fid_at = partial(_fid_value, real_statistics=real_statistics)
+        fit = extrapolate(generated_features[layers["fid"]], fid_at, counts, protocol.seed)
+        results["fid_inf"] = fit.intercept
+    if counts and "is" in layers:
+        fit = extrapolate(generated_features[layers["is"]], _is_value, counts, protocol.seed)
+        results["is_inf"] = fit.intercept
+    return results
+
+
+# genlab's metric names -> torch-fidelity's (whose feature layer each uses); density/coverage
+# use precision/recall's layer.
+_LAYER_OF = {"fid": "fid", "is": "isc", "kid": "kid", "prc": "prc", "dc": "prc"}
+
+
+def _fid(features: Tensor, real_statistics: dict[str, Any]) -> dict[str, float]:
+    return fid_statistics_to_metric(fid_features_to_statistics(features), real_statistics, False)
+
+
+def _fid_value(features: Tensor, real_statistics: dict[str, Any]) -> float:
+    return _fid(features, real_statistics)[KEY_METRIC_FID]
+
+
+def _is_value(logits: Tensor) -> float:
+    """The Inception Score of all ``logits`` as one split, as in Chong & Forsyth's IS∞."""
+    return isc_features_to_metric(logits, splits=1, shuffle=False)[KEY_METRIC_ISC_MEAN]

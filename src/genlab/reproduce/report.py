@@ -10,12 +10,15 @@ from dataclasses import dataclass
 
 from scipy import stats
 
+from genlab.compare.protocols import MARK, mixed_protocols
 from genlab.compare.stats import METRICS, aggregate
+from genlab.metrics.keys import BY_NAME
+from genlab.metrics.keys import SCORES as METRIC_KEYS
 from genlab.reproduce.baseline import Baseline, BaselineVariant, Budget
 from genlab.reproduce.runner import RunResult
 
 REPORT_FILE = "paper_vs_genlab.md"
-SCORES = {"fid": "FID", "is_mean": "IS", "kid_mean": "KID"}
+SCORES = {key.name: key.label for key in METRIC_KEYS if key.headline}
 
 
 @dataclass
@@ -30,15 +33,15 @@ class VariantScores:
             if r.status == "ok" and r.summary.get(metric) is not None
         ]
 
-    def cell(self, metric: str) -> str:
+    def cell(self, metric: str, mark: str = "") -> str:
         values = self.values(metric)
         if not values:
             return "n/a"
         agg = aggregate(values, metric)
-        digits = 4 if metric == "kid_mean" else 2
+        digits = BY_NAME[metric].digits
         if math.isnan(agg.std):
-            return f"{agg.mean:.{digits}f}"
-        return f"{agg.mean:.{digits}f} ± {agg.std:.{digits}f}"
+            return f"{agg.mean:.{digits}f}{mark}"
+        return f"{agg.mean:.{digits}f} ± {agg.std:.{digits}f}{mark}"
 
     def mean(self, metric: str) -> float | None:
         values = self.values(metric)
@@ -92,6 +95,7 @@ def paper_vs_genlab(
     paper_rank = ranks({k: v if lower_is_better else -v for k, v in paper.items()})
     genlab_rank = ranks({k: v if lower_is_better else -v for k, v in genlab.items() if k in paper})
     seeds = max((len(s.results) for s in scored), default=0)
+    mixed = mixed_protocols([r.summary for r in results if r.status == "ok"], list(SCORES))
     lines = [
         f"# {baseline.title}: paper vs genlab",
         "",
@@ -119,12 +123,18 @@ def paper_vs_genlab(
         cells = [
             s.variant.label,
             paper_cell,
-            *(s.cell(m) for m in SCORES),
+            *(s.cell(m, f" {MARK}" if m in mixed.affected else "") for m in SCORES),
             s.statuses(),
             str(paper_rank.get(s.variant.name, "n/a")),
             str(genlab_rank.get(s.variant.name, "n/a")),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    if mixed.affected:
+        lines += [
+            "",
+            f"{MARK} Runs scored under different metric protocols ({mixed.describe()}): "
+            "these numbers are not one measurement.",
+        ]
     tau, discordant, pairs = ranking_agreement(paper, genlab)
     lines += ["", "## Ranking agreement", ""]
     if pairs == 0 or math.isnan(tau):

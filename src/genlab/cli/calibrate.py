@@ -1,0 +1,102 @@
+"""genlab-calibrate: the current protocol's scores of reference image sets with known
+defects (the training split, classes dropped, blur, noise, blank), to read a number against."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from genlab.cli.app import hydra_app
+from genlab.errors import ConfigError
+from genlab.metrics.keys import BY_NAME, SCORE_NAMES
+
+log = logging.getLogger("genlab.calibrate")
+
+TABLE_FILE = "calibration.md"
+RESULTS_FILE = "calibration.json"
+
+
+def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
+    import torch
+
+    from genlab.cli.evaluate import _device
+    from genlab.metrics.calibration import reference_sets
+    from genlab.metrics.evaluator import Evaluator
+    from genlab.metrics.fidelity import UInt8Tensor
+    from genlab.metrics.protocol import MetricProtocol
+
+    if not isinstance(cfg.num_images, int) or cfg.num_images < 2:
+        raise ConfigError(f"num_images must be an integer >= 2, got {cfg.num_images!r}")
+    protocol = MetricProtocol.from_config(cfg.metrics)
+    datamodule = instantiate(cfg.data)
+    datamodule.prepare_data()
+    evaluator = Evaluator(protocol, datamodule, Path(cfg.metrics.cache_dir))
+    train = datamodule.load_split("train")
+    images, labels = (
+        train.tensors if hasattr(train, "tensors") else map(torch.stack, zip(*train, strict=True))
+    )
+    sets = reference_sets(list(cfg.classes_dropped), list(cfg.blur_sigmas), list(cfg.noise_sigmas))
+    if cfg.sets is not None:
+        unknown = sorted(set(cfg.sets) - {s.name for s in sets})
+        if unknown:
+            raise ConfigError(
+                f"sets names {unknown}, which are not reference sets; choose among "
+                f"{', '.join(s.name for s in sets)}"
+            )
+        sets = [s for s in sets if s.name in set(cfg.sets)]
+    rows = []
+    for reference in sets:
+        started = time.monotonic()
+        rng = torch.Generator().manual_seed(cfg.seed)
+        try:
+            built = reference.build(images, labels, rng)[: cfg.num_images]
+        except ValueError as exc:
+            raise ConfigError(f"reference set {reference.name!r}: {exc}") from None
+        scores = evaluator.score(UInt8Tensor(built), device=_device(cfg.device))
+        rows.append({"set": reference.name, "defect": reference.defect, **scores})
+        log.info("%s (%.0f s): %s", reference.name, time.monotonic() - started,
+                 json.dumps(rows[-1]))  # fmt: skip
+    run_dir = Path(cfg.paths.output_dir)
+    (run_dir / RESULTS_FILE).write_text(json.dumps(rows, indent=1) + "\n")
+    table = markdown_table(rows, HydraConfig.get().runtime.choices.data)
+    (run_dir / TABLE_FILE).write_text(table)
+    log.info("%s\ntable: %s", table, run_dir / TABLE_FILE)
+    return rows
+
+
+def markdown_table(rows: list[dict[str, Any]], data: str) -> str:
+    scores = [name for name in SCORE_NAMES if any(name in row for row in rows)]
+    first = rows[0]
+    lines = [
+        f"Reference sets of `{data}` (training split) against its `{first['metric_real_split']}` "
+        f"split ({first['metric_num_real']} images), `{first['metric_extractor']}` features.",
+        "",
+        "| set | images | " + " | ".join(BY_NAME[s].label for s in scores) + " |",
+        "|---|---|" + "---|" * len(scores),
+    ]
+    for row in rows:
+        cells = [_format(row.get(s), BY_NAME[s].digits + 1) for s in scores]
+        lines.append(
+            f"| {row['set']} | {row['metric_num_generated']} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _format(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+@hydra_app("calibrate")
+def main(cfg: DictConfig) -> list[dict[str, Any]]:
+    return calibrate(cfg)
+
+
+if __name__ == "__main__":
+    main()
