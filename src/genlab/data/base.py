@@ -136,8 +136,9 @@ class ImageDataModule(pl.LightningDataModule):
             drop_last=len(sampler) >= self.batch_size,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
-            # Worker seeds come from the loader's own generator, not the global RNG, which
-            # must be where the checkpoint left it when a resumed run starts its loader.
+            # Worker seeds from the loader's own generator: drawn from the global RNG, they
+            # would make the latents depend on how often Lightning starts an iterator, which
+            # differs between a resumed run and an uninterrupted one.
             generator=torch.Generator().manual_seed(self.shuffle_seed),
         )
 
