@@ -79,6 +79,41 @@ def test_gans_train_under_plain_ddp_with_identical_replicas(
 
 
 @pytest.mark.slow
+def test_a_ddp_run_stopped_mid_epoch_resumes_exactly(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """Each rank continues its own shard of the interrupted epoch and its own latents: the
+    losses after the resume and the final weights are the uninterrupted run's."""
+    from tests.test_reliability import SMALL_GAN, csv_losses
+
+    # 320 images in batches of 8 per rank: an epoch is 20 batches (40 steps); 30 is mid-epoch.
+    common = [
+        "trainer=ddp_cpu", *SMALL, *SMALL_GAN, "data.batch_size=8", "data.val_size=59680",
+        "trainer.log_every_n_steps=1", "trainer.deterministic=true", "seed=3",
+        "callbacks.model_checkpoint.every_n_train_steps=1000",
+        "callbacks.sample_grid.every_n_steps=null", f"data.root={fashion_mnist_root}",
+    ]  # fmt: skip
+    full, run = tmp_path / "full", tmp_path / "run"
+    for args in (
+        ["trainer.max_steps=60", f"hydra.run.dir={full}"],
+        ["trainer.max_steps=30", f"hydra.run.dir={run}"],
+        ["trainer.max_steps=60", "resume=true", f"hydra.run.dir={run}"],
+    ):
+        result = run_cli("train", *common, *args)
+        assert result.returncode == 0, result.stderr[-3000:]
+    assert read_summary(run)["global_step"] == 60
+
+    expected, after = csv_losses(full), csv_losses(run)
+    assert list(after.index) == list(range(15, 30))
+    assert after.equals(expected.loc[after.index])
+    weights, reference = (
+        torch.load(r / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+        for r in (run, full)
+    )
+    assert all(torch.equal(weights[name], reference[name]) for name in reference)
+
+
+@pytest.mark.slow
 def test_a_rank_local_gradient_penalty_is_caught(fashion_mnist_root: Path, tmp_path: Path) -> None:
     """The check above would catch a penalty whose gradient skips DDP's averaging."""
     run = tmp_path / "run"

@@ -131,6 +131,88 @@ def test_sigkilled_run_resumes_and_matches_an_uninterrupted_one(
     pd.testing.assert_frame_equal(after, expected.loc[after.index], rtol=0, atol=1e-6)
 
 
+# 1600 training images in batches of 16: an epoch is 100 batches, 200 GAN optimizer steps, so
+# a stop a moment after step 30 falls mid-epoch, and 240 steps run into the next epoch.
+MID_EPOCH = [
+    "debug=fast",
+    *SMALL_GAN,
+    "data.batch_size=16",
+    "data.val_size=58400",
+    "metrics=off",
+    "logger=csv",
+    "trainer.log_every_n_steps=1",
+    "trainer.deterministic=true",
+    "seed=3",
+    "callbacks.model_checkpoint.every_n_train_steps=30",
+    "callbacks.sample_grid.every_n_steps=null",
+]
+STEPS_PER_EPOCH, FINAL_STEP = 200, 240
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_run(fashion_mnist_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("uninterrupted")
+    done = subprocess.run(
+        train_command(
+            *MID_EPOCH, f"data.root={fashion_mnist_root}", f"trainer.max_steps={FINAL_STEP}",
+            f"hydra.run.dir={run}",
+        ),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", ["SIGTERM", "max_steps"])
+def test_a_run_stopped_mid_epoch_resumes_exactly(
+    stop: str, uninterrupted_run: Path, fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    common = [*MID_EPOCH, f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}"]
+    if stop == "SIGTERM":
+        # Worker processes, and Lightning's fetcher, have prefetched batches that the stopped
+        # run never trained on: the resumed run must start with the first of them.
+        common.append("data.num_workers=2")
+        process = subprocess.Popen(
+            train_command(*common, f"trainer.max_steps={FINAL_STEP}"),
+            env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 300
+        while not (run / "checkpoints" / "step0000030.ckpt").exists() and process.poll() is None:
+            assert time.monotonic() < deadline, "no periodic checkpoint appeared"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=300) == 128 + signal.SIGTERM
+    else:
+        stopped = subprocess.run(
+            train_command(*common, "trainer.max_steps=30"),
+            env=cli_env(), capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert stopped.returncode == 0, stopped.stderr[-3000:]
+    step = read_summary(run)["global_step"]
+    assert step % STEPS_PER_EPOCH > 0 and step < FINAL_STEP, step
+
+    resumed = subprocess.run(
+        train_command(*common, "resume=true", f"trainer.max_steps={FINAL_STEP}"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert read_summary(run)["global_step"] == FINAL_STEP
+
+    # The rest of the interrupted epoch and the next one: the same batches, latents and
+    # updates, so the same losses and final weights, bit for bit.
+    expected, after = csv_losses(uninterrupted_run), csv_losses(run)
+    assert list(after.index) == list(range(step // 2, FINAL_STEP // 2))
+    pd.testing.assert_frame_equal(after, expected.loc[after.index], rtol=0, atol=0)
+    weights, reference = (
+        torch.load(r / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+        for r in (run, uninterrupted_run)
+    )
+    assert weights.keys() == reference.keys()
+    assert all(torch.equal(weights[name], reference[name]) for name in weights)
+
+
 # -- atomic writes, retention, periodic and final checkpoints --------------------------------
 
 

@@ -3,10 +3,12 @@ torchvision, a held-out validation split, pixels scaled linearly to the model's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import count
 
 import torch
-from torch.utils.data import DataLoader, TensorDataset, random_split
+from torch import Tensor
+from torch.utils.data import TensorDataset, random_split
 from torchvision import datasets
 
 
@@ -27,6 +29,12 @@ def fashion_mnist_train(
     return TensorDataset(picked * (high - low) + low)
 
 
-def shuffled_batches(dataset: TensorDataset, batch_size: int) -> DataLoader:
-    """Reshuffled from the global torch RNG when iterated; incomplete last batch dropped."""
-    return DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True)
+def shuffled_batches(dataset: TensorDataset, batch_size: int, seed: int) -> Iterator[list[Tensor]]:
+    """Epoch e visits the images in the order of torch.randperm drawn from a generator seeded
+    with seed + e, in consecutive batches, the incomplete last one dropped. The global torch RNG
+    is not drawn from."""
+    (images,) = dataset.tensors
+    for epoch in count():
+        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed + epoch))
+        for start in range(0, len(order) - batch_size + 1, batch_size):
+            yield [images[order[start : start + batch_size]]]

@@ -10,26 +10,54 @@ import pytorch_lightning as pl
 import torch
 
 RNG_KEY = "genlab_rng_states"
+RANKS_KEY = "genlab_rng_states_of_ranks"
 
 
 class RNGStateInCheckpoint(pl.Callback):
     """Lightning saves model, optimizer and loop state but not the global RNGs, which draw the
-    GAN latents and the data order of each epoch; without them a resumed run continues from
-    the seed's initial state instead of where the interrupted run was.
+    GAN latents and the VAE's noise; without them a resumed run continues from the seed's
+    initial state instead of where the interrupted run was.
+
+    Under DDP every rank draws its own latents (``GenerativeModule.on_fit_start`` seeds each
+    rank apart), so the states of all ranks are saved, in rank order, and each rank takes its
+    own back. They are put back when training starts, after that seeding; a DDP checkpoint of
+    another world size keeps the seeding. ``RNG_KEY`` holds rank zero's (or the only) states.
 
     The states are stored as tensors and plain Python values, so checkpoints stay loadable
     with ``torch.load(weights_only=True)`` (Lightning's default)."""
 
+    def __init__(self) -> None:
+        self._restore: dict[str, Any] | None = None
+
     def on_save_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
     ) -> None:
-        checkpoint[RNG_KEY] = collect_rng_states(cuda=pl_module.device.type == "cuda")
+        states = collect_rng_states(cuda=pl_module.device.type == "cuda")
+        checkpoint[RNG_KEY] = states
+        if trainer.world_size > 1:
+            # Every rank builds the checkpoint (rank zero writes it): a collective is safe here.
+            checkpoint[RANKS_KEY] = _gather(states, trainer.world_size)
 
     def on_load_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
     ) -> None:
-        if RNG_KEY in checkpoint:
-            set_rng_states(checkpoint[RNG_KEY])
+        if trainer.world_size == 1:
+            self._restore = checkpoint.get(RNG_KEY)
+            return
+        of_ranks = checkpoint.get(RANKS_KEY)
+        if of_ranks is not None and len(of_ranks) == trainer.world_size:
+            self._restore = of_ranks[trainer.global_rank]
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._restore is not None:
+            set_rng_states(self._restore)
+            self._restore = None
+
+
+def _gather(states: dict[str, Any], world_size: int) -> list[dict[str, Any]]:
+    gathered: list[Any] = [None] * world_size
+    torch.distributed.all_gather_object(gathered, states)
+    return gathered
 
 
 def collect_rng_states(cuda: bool) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, random_split
 
+from genlab.data.resumable import EpochShuffle, ResumableLoader
 from genlab.errors import ConfigError
 
 
@@ -60,6 +61,7 @@ class ImageDataModule(pl.LightningDataModule):
         val_size: int | float = 5000,
         num_workers: int = 0,
         split_seed: int = 0,
+        shuffle_seed: int = 0,
         metrics_extractor: str | None = None,
     ) -> None:
         super().__init__()
@@ -80,6 +82,7 @@ class ImageDataModule(pl.LightningDataModule):
         self.val_size = val_size
         self.num_workers = num_workers
         self.split_seed = split_seed
+        self.shuffle_seed = shuffle_seed
         self.train_set: Dataset | None = None
         self.val_set: Dataset | None = None
         self.test_set: Dataset | None = None
@@ -112,25 +115,38 @@ class ImageDataModule(pl.LightningDataModule):
         self.val_set = ScaledImages(val, self.value_range)
         self.test_set = ScaledImages(self.load_split("test"), self.value_range)
 
-    def _loader(self, dataset: Dataset | None, train: bool) -> DataLoader:
+    def _loader(self, dataset: Dataset | None) -> DataLoader:
         assert dataset is not None, "setup() must run before the dataloaders are requested"
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
-            shuffle=train,
-            drop_last=train and len(dataset) >= self.batch_size,  # type: ignore[arg-type]
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, train=True)
+        """Each epoch a permutation drawn from ``shuffle_seed + epoch``, each process its shard
+        (docs/decisions.md); resumable mid-epoch."""
+        assert self.train_set is not None, "setup() must run before the dataloaders are requested"
+        sampler = EpochShuffle(self.train_set, self.shuffle_seed, self.trainer)
+        return ResumableLoader(
+            self.train_set,
+            sampler,
+            batch_size=self.batch_size,
+            drop_last=len(sampler) >= self.batch_size,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            # Worker seeds from the loader's own generator: drawn from the global RNG, they
+            # would make the latents depend on how often Lightning starts an iterator, which
+            # differs between a resumed run and an uninterrupted one.
+            generator=torch.Generator().manual_seed(self.shuffle_seed),
+        )
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, train=False)
+        return self._loader(self.val_set)
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, train=False)
+        return self._loader(self.test_set)
 
     def uint8_images(self, split: str) -> Dataset:
         """The split as torch-fidelity reads it: uint8 (3, H, W) images, grayscale repeated."""

@@ -119,7 +119,8 @@ class GenerativeModule(pl.LightningModule):
     def on_fit_start(self) -> None:
         # seed_everything gives every rank the same random stream, so without this each rank
         # would draw the same latents (and penalty interpolates): the generator's global batch
-        # would be one rank's batch repeated. Derived from the step, so a resume differs too.
+        # would be one rank's batch repeated. A resume puts each rank's saved state back when
+        # training starts (RNGStateInCheckpoint); the step here covers checkpoints without them.
         if self.trainer.world_size > 1:
             torch.manual_seed(
                 hash((torch.initial_seed(), self.trainer.global_rank, self.trainer.global_step))
