@@ -54,6 +54,9 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
         seed=cfg.seed,
         overrides=overrides,
         cwd=Path.cwd(),
+        storage=cfg.storage,
+        study_name=cfg.study,
+        heartbeat_s=cfg.heartbeat_s,
     ).run()
     statuses = [row["status"] for row in rows]
     log.info(
