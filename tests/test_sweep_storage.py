@@ -16,7 +16,10 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 
+from genlab.paths import config_dir
 from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.queue import fill, planned_params, waiting
 from tests.conftest import REPO, require, run_cli
@@ -212,3 +215,52 @@ def test_two_workers_share_a_postgresql_study_and_retry_a_killed_workers_trial(
     assert len(trials(sweep_dir)) == 5
     elsewhere = run_cli("sweep", *args[:-2], f"sweep_dir={tmp_path / 'other'}", args[-1])
     assert_user_error(elsewhere, "belongs to the sweep dir", str(sweep_dir))
+
+
+# --- a job array of workers through submitit ------------------------------------------------------
+
+
+def test_the_slurm_launcher_gives_each_sweep_worker_one_gpu_and_a_log_folder() -> None:
+    GlobalHydra.instance().clear()
+    overrides = ["hydra/launcher=slurm", "worker=3", "sweep_dir=/shared/sweeps/s"]
+    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
+        cfg = compose("sweep", overrides=overrides, return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("SlurmLauncher")
+    assert (launcher.nodes, launcher.tasks_per_node, launcher.gpus_per_node) == (1, 1, 1)
+    assert (cfg.hydra.sweep.dir, cfg.hydra.sweep.subdir) == ("/shared/sweeps/s", "workers/3")
+
+
+@pytest.mark.slow
+def test_a_submitit_job_array_runs_two_workers_on_one_study(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """`-m hydra/launcher=slurm_local worker=0,1`: submitit's local executor starts the two
+    workers as the jobs of one array (as SLURM would), both on one study (here a SQLite file,
+    which several processes of one machine may share)."""
+    definitions = tmp_path / "conf" / "sweep"
+    definitions.mkdir(parents=True)
+    smoke = load_definition("smoke").config
+    array = {
+        **smoke,
+        "name": "array",
+        "parameters": {
+            **{k: v for k, v in smoke["parameters"].items() if "value" in v},
+            "seed": {"values": [0, 1]},
+        },
+    }
+    (definitions / "array.yaml").write_text(yaml.safe_dump(array))
+    sweep_dir = tmp_path / "sweep"
+    result = run_cli(
+        "sweep", "-m", "hydra/launcher=slurm_local", "worker=0,1", "sweep=array",
+        f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "backend=local",
+        f"storage=sqlite:///{tmp_path / 'study.db'}", "heartbeat_s=5", f"sweep_dir={sweep_dir}",
+        f'overrides=["data.root={fashion_mnist_root}"]', env=sweep_env(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-5000:]
+    table = trials(sweep_dir)
+    assert sorted(table["seed"]) == [0, 1] and set(table["status"]) == {"ok"}
+    logs = [(sweep_dir / "workers" / str(n) / "sweep.log").read_text() for n in (0, 1)]
+    assert all("study array in sqlite:///" in log for log in logs), logs
+    assert table["worker"].nunique() == 2  # each worker ran one of the two trials
+    assert len(list((sweep_dir / ".submitit").glob("*/*_log.out"))) == 2  # submitit's jobs

@@ -44,8 +44,8 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
     from genlab.sweeps.local import LocalSweep
     from genlab.sweeps.table import TRIALS_MD, best_row, short_value, swept_parameters
 
-    sweep_dir = Path(cfg.paths.output_dir)
-    rows = LocalSweep(
+    sweep_dir = Path(cfg.sweep_dir).absolute()  # also in a multirun (workers log below it)
+    engine = LocalSweep(
         definition,
         sweep_dir,
         count=cfg.count,
@@ -57,7 +57,11 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
         storage=cfg.storage,
         study_name=cfg.study,
         heartbeat_s=cfg.heartbeat_s,
-    ).run()
+    )
+    if cfg.report:
+        engine.report()
+        return []
+    rows = engine.run()
     statuses = [row["status"] for row in rows]
     log.info(
         "Sweep %s: %d trials (%s); table: %s",

@@ -24,17 +24,21 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import yaml
 from optuna.trial import TrialState
 
 from genlab.errors import ConfigError
 from genlab.job_progress import JobProgress
 from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.mutex import FileMutex
+from genlab.sweeps.pruning import EvaluationReader, check_reports, make_pruner
 from genlab.sweeps.queue import fill, waiting
+from genlab.sweeps.report import write_report
 from genlab.sweeps.search_space import grid_size, make_sampler, suggest
-from genlab.sweeps.storage import SweepStorage, open_storage, retry_callback
+from genlab.sweeps.storage import STORAGE_FILE, SweepStorage, open_storage, retry_callback
 from genlab.sweeps.table import short_value, swept_parameters, trial_rows, write_tables
 from genlab.sweeps.trial import agent_command, run_trial
+from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.lock import DirectoryLock
 
 log = logging.getLogger("genlab.sweep")
@@ -75,6 +79,7 @@ class LocalSweep:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         # A method the engine cannot run is named before anything else is asked of it.
         sampler = make_sampler(self.definition, self.seed)
+        make_pruner(self.definition)
         budget = self._budget()
         # Every parameter drawn once in memory: a definition the engine cannot run fails
         # before the sweep dir holds any state.
@@ -93,29 +98,38 @@ class LocalSweep:
             study = self._study(storage)
             fill(study, self.definition, budget, self.seed)
             self._write_table(study)
-        if self.definition.config.get("early_terminate"):
-            log.warning(
-                "early_terminate is not applied by the local engine: every trial runs its "
-                "full budget (W&B applies it with backend=wandb)"
-            )
         todo = waiting(study)
+        log.info(
+            "Sweep %s: %d trials to run, %d at a time here (worker %s), in %s (study %s in %s)",
+            self.definition.name,
+            todo,
+            self.workers,
+            WORKER,
+            self.sweep_dir,
+            study.study_name,
+            storage.url,
+        )
         if todo:
-            log.info(
-                "Sweep %s: %d trials to run with %d worker(s) in %s (study %s in %s)",
-                self.definition.name,
-                todo,
-                self.workers,
-                self.sweep_dir,
-                study.study_name,
-                storage.url,
-            )
             self._progress = JobProgress(todo, self.workers)
             with ThreadPoolExecutor(self.workers, thread_name_prefix="trial") as pool:
                 runs = [pool.submit(self._work, study, storage) for _ in range(self.workers)]
                 for future in runs:
                     future.result()
-        self._write_table(study)
+        self._write_table(study, report=True)
         return trial_rows(study, self.definition)
+
+    def report(self) -> list[Path]:
+        """The report of the sweep in the sweep dir (and storage), written again; no trial runs."""
+        if self.storage is None and not (self.sweep_dir / STORAGE_FILE).is_file():
+            raise ConfigError(f"nothing to report: {self.sweep_dir} holds no sweep study")
+        storage = open_storage(self.storage, self.sweep_dir, self.heartbeat_s)
+        name = self.study_name or self.definition.name
+        if name not in optuna.study.get_all_study_names(storage.rdb):
+            raise ConfigError(
+                f"nothing to report: {storage.url} holds no sweep {name} (sweep_dir=, storage=)"
+            )
+        study = optuna.load_study(study_name=name, storage=storage.rdb)
+        return self._write_table(study, report=True)
 
     def _work(self, study: optuna.Study, storage: SweepStorage) -> None:
         """Takes trials from the queue until it is empty. With a shared storage it then waits
@@ -161,6 +175,7 @@ class LocalSweep:
             study_name=name,
             direction="minimize" if self.definition.minimize else "maximize",
             sampler=self._sampler(storage.shared),
+            pruner=make_pruner(self.definition),
             load_if_exists=True,
         )
         stored = study.user_attrs.get(_DEFINITION_ATTR)
@@ -241,6 +256,7 @@ class LocalSweep:
                 f"({reason}); fix the parameter names in the definition (they are override "
                 "paths of the train config: python scripts/train.py --cfg job lists them)"
             )
+        check_reports(self.definition, yaml.safe_load(composed.stdout) or {})
 
     def _objective(self, trial: optuna.Trial) -> float:
         self._local.ask_lock.release()  # the trial is taken: the next worker may ask
@@ -267,30 +283,73 @@ class LocalSweep:
         trial.set_user_attr("status", "running")
         self._write_table(trial.study)
         log.info("%s Trial %d: %s", self._progress.start(), trial.number, " ".join(command[2:]))
-        outcome = run_trial(command, run_dir, self.cwd)
+        reports = _Reports(
+            trial, EvaluationReader(run_dir / HISTORY_FILE, self.definition.summary_key)
+        )
+        outcome = run_trial(command, run_dir, self.cwd, should_stop=reports.should_stop)
+        reports.should_stop()  # the evaluations written after the last look
         trial.set_user_attr("ended", _now())
         trial.set_user_attr("status", outcome.status)
         trial.set_user_attr("exit_code", outcome.exit_code)
         trial.set_user_attr("wall_s", round(outcome.wall_s, 1))
+        trial.set_user_attr("step", outcome.summary.get("global_step", reports.step))
         if outcome.error:
             trial.set_user_attr("error", outcome.error[:500])
         value = outcome.summary.get(self.definition.summary_key)
+        if outcome.status == "pruned":
+            value, step = reports.value, reports.step
+            trial.set_user_attr("step", step)
         log.info(
             "Trial %d: %s, %s=%s (%s)",
             trial.number,
-            outcome.status,
+            outcome.status if outcome.status != "pruned" else f"pruned at step {reports.step}",
             self.definition.summary_key,
             "n/a" if value is None else f"{value:.4g}",
             self._progress.finish(outcome.wall_s),
         )
+        if outcome.status == "pruned":
+            # Optuna records the trial PRUNED with its last reported value.
+            raise optuna.TrialPruned(outcome.error)
         if outcome.status != "ok" or value is None:
             raise TrialFailed(f"trial {trial.number}: {outcome.status}: {outcome.error}")
         return float(value)
 
-    def _write_table(self, study: optuna.Study) -> None:
+    def _write_table(self, study: optuna.Study, report: bool = False) -> list[Path]:
+        """trials.csv and trials.md, and with ``report`` the report's PNGs; returns those."""
         # Read and written under one lock: a worker's older view never replaces a newer one.
         with FileMutex(self.sweep_dir / _TABLE_LOCK):
             write_tables(self.sweep_dir, self.definition, trial_rows(study, self.definition))
+            if not report:
+                return []
+            written = write_report(study, self.definition, self.sweep_dir)
+        log.info("Sweep report: %s", ", ".join(p.name for p in written) or "nothing to plot yet")
+        return written
+
+
+class _Reports:
+    """A running trial's evaluations reported to Optuna as they appear (the evaluation's number
+    is the step Optuna's pruner counts, as W&B counts a metric's logged values); the pruner's
+    verdict stops the trial."""
+
+    def __init__(self, trial: optuna.Trial, reader: EvaluationReader) -> None:
+        self.trial = trial
+        self.reader = reader
+        self.step: int | None = None  # training step and value of the last evaluation
+        self.value: float | None = None
+        self._pruned = False
+
+    def should_stop(self) -> tuple[str, str] | None:
+        for number, step, value in self.reader.new():
+            self.trial.report(value, number)
+            self.step, self.value = step, value
+            if not self._pruned and self.trial.should_prune():
+                self._pruned = True
+                return (
+                    "pruned",
+                    f"pruned by the sweep at step {step}: {self.reader.key}={value:.4g} at "
+                    f"evaluation {number} was not among the best (early_terminate)",
+                )
+        return None
 
 
 def _requeue_interrupted(study: optuna.Study, storage: optuna.storages.BaseStorage) -> None:
