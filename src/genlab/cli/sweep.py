@@ -26,9 +26,13 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
     overrides = tuple(str(item) for item in cfg.overrides)
     if backend not in BACKENDS:
         raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "auto" and cfg.report:
+        backend = "local"  # the report is drawn from the local engine's study
     if backend == "auto":
         backend = "wandb" if api_key_configured() else "local"
         log.info("backend=auto: %s (%s W&B API key)", backend, "a" if backend == "wandb" else "no")
+    if backend == "wandb" and cfg.report:
+        raise ConfigError("report=true draws a local sweep's study: use backend=local (or auto)")
     if backend == "wandb":
         run_wandb_sweep(
             definition,

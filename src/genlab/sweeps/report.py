@@ -43,6 +43,9 @@ def write_report(study: optuna.Study, definition: SweepDefinition, sweep_dir: Pa
     import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as plots
 
+    # A searched value that reads as a number is still drawn as a category; matplotlib says so
+    # at INFO for every such axis.
+    logging.getLogger("matplotlib.category").setLevel(logging.WARNING)
     metric = definition.metric_name
     finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     searched = [
