@@ -23,7 +23,8 @@ _LOCK = threading.Lock()
 def trial_rows(study: optuna.Study, definition: SweepDefinition) -> list[dict[str, Any]]:
     rows = []
     for trial in study.get_trials(deepcopy=False):
-        attrs = trial.user_attrs
+        # A queued retry carries the attributes of the attempt it repeats: not its own yet.
+        attrs = {} if trial.state == optuna.trial.TrialState.WAITING else trial.user_attrs
         row: dict[str, Any] = {
             "trial": trial.number,
             "status": trial_status(trial),
