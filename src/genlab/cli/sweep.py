@@ -26,9 +26,13 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
     overrides = tuple(str(item) for item in cfg.overrides)
     if backend not in BACKENDS:
         raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "auto" and cfg.report:
+        backend = "local"  # the report is drawn from the local engine's study
     if backend == "auto":
         backend = "wandb" if api_key_configured() else "local"
         log.info("backend=auto: %s (%s W&B API key)", backend, "a" if backend == "wandb" else "no")
+    if backend == "wandb" and cfg.report:
+        raise ConfigError("report=true draws a local sweep's study: use backend=local (or auto)")
     if backend == "wandb":
         run_wandb_sweep(
             definition,
@@ -44,8 +48,8 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
     from genlab.sweeps.local import LocalSweep
     from genlab.sweeps.table import TRIALS_MD, best_row, short_value, swept_parameters
 
-    sweep_dir = Path(cfg.paths.output_dir)
-    rows = LocalSweep(
+    sweep_dir = Path(cfg.sweep_dir).absolute()  # also in a multirun (workers log below it)
+    engine = LocalSweep(
         definition,
         sweep_dir,
         count=cfg.count,
@@ -54,7 +58,14 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
         seed=cfg.seed,
         overrides=overrides,
         cwd=Path.cwd(),
-    ).run()
+        storage=cfg.storage,
+        study_name=cfg.study,
+        heartbeat_s=cfg.heartbeat_s,
+    )
+    if cfg.report:
+        engine.report()
+        return []
+    rows = engine.run()
     statuses = [row["status"] for row in rows]
     log.info(
         "Sweep %s: %d trials (%s); table: %s",

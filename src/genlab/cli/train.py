@@ -91,6 +91,7 @@ def _train(
         start_checkpoint,
     )
     from genlab.distributed import check_launch_is_safe
+    from genlab.process import take_stop_request
     from genlab.tracking.wandb_run import finish_wandb, update_wandb_summary, wandb_run_info
 
     resume = bool(cfg.get("resume"))
@@ -176,6 +177,9 @@ def _train(
                 f"stopped by {stop_signals.received.name} at step {trainer.global_step}; "
                 "last.ckpt holds that step: continue with resume=true"
             )
+            requested = take_stop_request(run_dir)
+            if requested is not None:  # e.g. a sweep that pruned this trial, and why
+                status, error = str(requested["status"]), str(requested["reason"])
             raise SystemExit(exit_code) from None
         if isinstance(exc, KeyboardInterrupt):
             status = "interrupted"

@@ -23,28 +23,42 @@ _LOCK = threading.Lock()
 def trial_rows(study: optuna.Study, definition: SweepDefinition) -> list[dict[str, Any]]:
     rows = []
     for trial in study.get_trials(deepcopy=False):
-        attrs = trial.user_attrs
+        # A queued retry carries the attributes of the attempt it repeats: not its own yet.
+        attrs = {} if trial.state == optuna.trial.TrialState.WAITING else trial.user_attrs
         row: dict[str, Any] = {
             "trial": trial.number,
-            "status": "queued"
-            if trial.state == optuna.trial.TrialState.WAITING
-            else attrs.get("status", trial.state.name.lower()),
+            "status": trial_status(trial),
             definition.metric_name: trial.value if trial.state.is_finished() else None,
         }
-        params = attrs.get("params", trial.params)
+        params = attrs.get("params") or trial.params or trial.system_attrs.get("fixed_params", {})
         row.update({name: params.get(name) for name in swept_parameters(definition)})
         row.update(
             {
+                "step": attrs.get("step"),
                 "exit_code": attrs.get("exit_code"),
                 "wall_s": attrs.get("wall_s"),
                 "started": iso_time(attrs.get("started")),
                 "ended": iso_time(attrs.get("ended")),
                 "run_dir": attrs.get("run_dir"),
                 "error": attrs.get("error"),
+                "retry_of": trial.system_attrs.get("failed_trial"),
+                "worker": attrs.get("worker"),
             }
         )
         rows.append(row)
     return rows
+
+
+def trial_status(trial: optuna.trial.FrozenTrial) -> str:
+    """genlab's status of a trial: its outcome (ok, failed, diverged, pruned), ``running``,
+    ``queued``, or ``interrupted`` when it stopped without one (its worker died)."""
+    state = trial.state
+    if state == optuna.trial.TrialState.WAITING:
+        return "queued"
+    status = str(trial.user_attrs.get("status", state.name.lower()))
+    if state == optuna.trial.TrialState.FAIL and status == "running":
+        return "interrupted"  # failed by Optuna's heartbeat check, not by genlab
+    return status
 
 
 def swept_parameters(definition: SweepDefinition) -> list[str]:
@@ -58,12 +72,15 @@ def columns(definition: SweepDefinition) -> list[str]:
         "status",
         definition.metric_name,
         *swept_parameters(definition),
+        "step",
         "exit_code",
         "wall_s",
         "started",
         "ended",
         "run_dir",
         "error",
+        "retry_of",
+        "worker",
     ]
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genlab.process import child_env
+from genlab.process import child_env, request_stop
 from genlab.sweeps.definition import SweepDefinition
 from genlab.tracking.summary import SUMMARY_FILE, read_summary
 
@@ -48,24 +49,52 @@ def agent_command(
 
 @dataclass
 class TrialOutcome:
-    status: str  # ok | failed | diverged (summary.json's), or failed when the process died first
+    status: str  # ok | failed | diverged | pruned (summary.json's), or failed when the process died first
     exit_code: int
     summary: dict[str, Any]
     error: str | None
     wall_s: float
 
 
-def run_trial(command: list[str], run_dir: Path, cwd: Path) -> TrialOutcome:
-    """Runs one trial to its end; its console output goes to ``run_dir/console.log``."""
+# While a trial runs: the status to stop it with (e.g. "pruned") and why, or None to go on.
+StopCheck = Callable[[], tuple[str, str] | None]
+
+
+def run_trial(
+    command: list[str],
+    run_dir: Path,
+    cwd: Path,
+    should_stop: StopCheck | None = None,
+    poll_s: float = 1.0,
+) -> TrialOutcome:
+    """Runs one trial to its end; its console output goes to ``run_dir/console.log``.
+    ``should_stop`` is asked every ``poll_s`` seconds; when it answers, the trial is told why
+    (``stop_request.json``) and sent SIGTERM: it saves ``last.ckpt`` at the next batch and
+    records that status."""
     run_dir.mkdir(parents=True, exist_ok=True)
     env = child_env({**os.environ, "WANDB_MODE": os.environ.get("WANDB_MODE", "offline")})
     env.pop("HYDRA_FULL_ERROR", None)
     started = time.monotonic()
     # Appended: a trial continued after an interruption keeps the earlier attempt's output.
     with (run_dir / CONSOLE_LOG).open("a") as console:
-        exit_code = subprocess.run(
-            command, cwd=cwd, env=env, stdout=console, stderr=subprocess.STDOUT, check=False
-        ).returncode
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=console, stderr=subprocess.STDOUT
+        )
+        try:
+            while True:
+                try:
+                    exit_code = process.wait(timeout=poll_s)
+                    break
+                except subprocess.TimeoutExpired:
+                    stop = should_stop() if should_stop is not None else None
+                    if stop is not None:
+                        request_stop(run_dir, *stop)
+                        process.send_signal(signal.SIGTERM)
+                        should_stop = None
+        finally:
+            if process.poll() is None:  # the sweep itself is stopping: so does its trial
+                process.terminate()
+                process.wait()
     wall_s = time.monotonic() - started
     summary = read_summary(run_dir) if (run_dir / SUMMARY_FILE).is_file() else {}
     status = summary.get("status", "ok" if exit_code == 0 else "failed")

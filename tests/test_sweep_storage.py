@@ -1,0 +1,267 @@
+"""A sweep shared by several workers: the study's queue (budget, grid points, random draws), a
+real PostgreSQL server with two worker processes, one killed with SIGKILL mid-trial, and the
+storage errors a user meets."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+
+from genlab.paths import config_dir
+from genlab.sweeps.definition import SweepDefinition
+from genlab.sweeps.queue import fill, planned_params, waiting
+from tests.conftest import REPO, require, run_cli
+from tests.postgres import postgres_bin, postgres_server
+from tests.test_cli import assert_user_error
+from tests.test_sweeps import load_definition, sweep_env, trials
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    bin_dir = postgres_bin()
+    require(bin_dir is not None, "PostgreSQL is not installed (apt-get install postgresql)")
+    assert bin_dir is not None
+    with postgres_server(bin_dir) as url:
+        yield url
+
+
+def definition(method: str, **parameters: dict) -> SweepDefinition:
+    return SweepDefinition.from_dict(
+        {
+            "name": "queue",
+            "method": method,
+            "metric": {"name": "genlab/fid", "goal": "minimize"},
+            "parameters": {"debug": {"value": "fast"}, **parameters},
+        },
+        "queue",
+    )
+
+
+# --- the queue: the budget, enqueued once -------------------------------------------------
+
+
+def test_the_grid_is_enqueued_once_in_its_order_and_topped_up_to_a_larger_count() -> None:
+    grid = definition("grid", lr={"values": [0.1, 0.2]}, width={"values": [8, 16]})
+    study = optuna.create_study()
+    assert fill(study, grid, budget=4, seed=0) == 4
+    assert fill(study, grid, budget=4, seed=0) == 0  # a second worker adds nothing
+    points = [planned_params(t) for t in study.get_trials()]
+    assert points == [
+        {"lr": 0.1, "width": 8}, {"lr": 0.1, "width": 16},
+        {"lr": 0.2, "width": 8}, {"lr": 0.2, "width": 16},
+    ]  # fmt: skip
+    # A budget smaller than the grid: a seeded sample of its points, in the grid's order.
+    small = optuna.create_study()
+    fill(small, grid, budget=2, seed=3)
+    again = optuna.create_study()
+    fill(again, grid, budget=2, seed=3)
+    first = [planned_params(t) for t in small.get_trials()]
+    assert first == [planned_params(t) for t in again.get_trials()]
+    assert len({tuple(p.values()) for p in first}) == 2
+    # Resumed with the whole grid: only the two points not yet held are added.
+    assert fill(small, grid, budget=10, seed=3) == 2
+    held = {tuple(planned_params(t).values()) for t in small.get_trials()}
+    assert len(held) == 4 and waiting(small) == 4
+
+
+def test_random_draws_are_fixed_by_the_seed_and_bayes_trials_by_the_sampler() -> None:
+    space = {"lr": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-2}}
+    draws = []
+    for _ in range(2):
+        study = optuna.create_study()
+        fill(study, definition("random", **space), budget=3, seed=7)
+        draws.append([planned_params(t)["lr"] for t in study.get_trials()])
+    assert draws[0] == draws[1] and len(set(draws[0])) == 3
+    assert all(1e-5 <= lr <= 1e-2 for lr in draws[0])
+    bayes = optuna.create_study()
+    assert fill(bayes, definition("bayes", **space), budget=3, seed=0) == 3
+    assert [planned_params(t) for t in bayes.get_trials()] == [{}, {}, {}]
+    # A taken trial gets its parameters from the sampler; the queue shrinks by one.
+    trial = bayes.ask()
+    assert 1e-5 <= trial.suggest_float("lr", 1e-5, 1e-2, log=True) <= 1e-2
+    assert waiting(bayes) == 2
+
+
+# --- storage errors -------------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("url", "fragments"),
+    [
+        (
+            "postgresql://genlab:s3cret@127.0.0.1:{port}/sweeps",
+            ["cannot open the sweep storage", "127.0.0.1", "server runs"],
+        ),
+        ("nosuchdb://host/db", ["cannot open the sweep storage nosuchdb://host/db"]),
+    ],
+    ids=["unreachable", "malformed"],
+)
+def test_a_storage_that_cannot_be_opened_is_one_line(
+    url: str, fragments: list[str], tmp_path: Path
+) -> None:
+    result = run_cli(
+        "sweep", "backend=local", f"storage={url.format(port=closed_port())}",
+        f"sweep_dir={tmp_path / 'sweep'}", env=sweep_env(tmp_path),
+    )  # fmt: skip
+    assert_user_error(result, *fragments)
+    assert "s3cret" not in result.stderr  # the password is not printed
+
+
+# --- two workers on one PostgreSQL study, one killed mid-trial ----------------------------------
+
+
+def start_worker(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, str(REPO / "scripts" / "sweep.py"), *args],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_two_workers_share_a_postgresql_study_and_retry_a_killed_workers_trial(
+    postgres_url: str, fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """Four seeds of a tiny GAN, two worker processes started with one command. Worker B is
+    killed with SIGKILL (and its trial with it) while its trial trains; worker A sees the
+    trial's heartbeat stop, and runs it again."""
+    definitions = tmp_path / "conf" / "sweep"
+    definitions.mkdir(parents=True)
+    smoke = load_definition("smoke").config
+    shared = {
+        **smoke,
+        "name": "shared",
+        "parameters": {
+            **{k: v for k, v in smoke["parameters"].items() if "value" in v},
+            "seed": {"values": [0, 1, 2, 3]},
+        },
+    }
+    (definitions / "shared.yaml").write_text(yaml.safe_dump(shared))
+    sweep_dir = tmp_path / "sweep"
+    args = [
+        "sweep=shared", f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "backend=local",
+        f"storage={postgres_url}", "heartbeat_s=1", f"sweep_dir={sweep_dir}",
+        f'overrides=["data.root={fashion_mnist_root}"]',
+    ]  # fmt: skip
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", **sweep_env(tmp_path)}
+    env.pop("HYDRA_FULL_ERROR", None)
+    a = start_worker(args, env, tmp_path / "a.log")
+    b = start_worker(args, env, tmp_path / "b.log")
+    started = time.monotonic()
+    try:
+        # B's trial is running once its run dir has the training app's output.
+        victim = None
+        while victim is None:
+            assert b.poll() is None, (tmp_path / "b.log").read_text()[-3000:]
+            assert time.monotonic() - started < 300, "worker B ran no trial in 300 s"
+            time.sleep(0.5)
+            if not (sweep_dir / "trials.csv").is_file():
+                continue
+            table = trials(sweep_dir)
+            mine = table[
+                (table["status"] == "running")
+                & table["worker"].astype(str).str.endswith(f":{b.pid}")
+            ]
+            if len(mine) and (Path(mine.iloc[0]["run_dir"]) / "console.log").is_file():
+                time.sleep(2.0)
+                victim = int(mine.iloc[0]["trial"])
+        os.killpg(b.pid, signal.SIGKILL)
+        b.wait()
+        # Minutes on an idle machine; the limit leaves room for a busy one.
+        assert a.wait(timeout=1500) == 0, (tmp_path / "a.log").read_text()[-5000:]
+    finally:
+        for worker in (a, b):
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+
+    table = trials(sweep_dir).set_index("trial")
+    assert table.loc[victim, "status"] == "interrupted"
+    ok = table[table["status"] == "ok"]
+    assert sorted(ok["seed"]) == [0, 1, 2, 3]  # every trial of the budget once, to its end
+    assert len(table) == 5  # and the interrupted one, listed
+    retry = ok[ok["retry_of"] == victim]
+    assert len(retry) == 1 and retry.iloc[0]["seed"] == table.loc[victim, "seed"]
+    assert retry.iloc[0]["worker"].endswith(f":{a.pid}")
+    assert set(ok["worker"].str.rsplit(":", n=1).str[1]) <= {str(a.pid), str(b.pid)}
+    for run_dir in ok["run_dir"]:
+        assert (Path(run_dir) / "summary.json").is_file()
+    study = optuna.load_study(study_name="shared", storage=postgres_url)
+    complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert sorted(t.params["seed"] for t in complete) == [0, 1, 2, 3]
+    assert [t.number for t in study.get_trials(states=(optuna.trial.TrialState.FAIL,))] == [victim]
+    assert not study.get_trials(
+        states=(optuna.trial.TrialState.RUNNING, optuna.trial.TrialState.WAITING)
+    )
+    # A worker started later finds the sweep done and runs nothing; resume=true too.
+    again = run_cli("sweep", *args[:-1], "resume=true", args[-1], env=sweep_env(tmp_path))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert len(trials(sweep_dir)) == 5
+    elsewhere = run_cli("sweep", *args[:-2], f"sweep_dir={tmp_path / 'other'}", args[-1])
+    assert_user_error(elsewhere, "belongs to the sweep dir", str(sweep_dir))
+
+
+# --- a job array of workers through submitit ------------------------------------------------------
+
+
+def test_the_slurm_launcher_gives_each_sweep_worker_one_gpu_and_a_log_folder() -> None:
+    GlobalHydra.instance().clear()
+    overrides = ["hydra/launcher=slurm", "worker=3", "sweep_dir=/shared/sweeps/s"]
+    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
+        cfg = compose("sweep", overrides=overrides, return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("SlurmLauncher")
+    assert (launcher.nodes, launcher.tasks_per_node, launcher.gpus_per_node) == (1, 1, 1)
+    assert (cfg.hydra.sweep.dir, cfg.hydra.sweep.subdir) == ("/shared/sweeps/s", "workers/3")
+
+
+@pytest.mark.slow
+def test_a_submitit_job_array_runs_two_workers_on_one_study(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """`-m hydra/launcher=slurm_local worker=0,1`: submitit's local executor starts the two
+    workers as the jobs of one array (as SLURM would), both on one study (here a SQLite file,
+    which several processes of one machine may share)."""
+    definitions = tmp_path / "conf" / "sweep"
+    definitions.mkdir(parents=True)
+    smoke = load_definition("smoke").config
+    array = {
+        **smoke,
+        "name": "array",
+        "parameters": {
+            **{k: v for k, v in smoke["parameters"].items() if "value" in v},
+            "seed": {"values": [0, 1]},
+        },
+    }
+    (definitions / "array.yaml").write_text(yaml.safe_dump(array))
+    sweep_dir = tmp_path / "sweep"
+    result = run_cli(
+        "sweep", "-m", "hydra/launcher=slurm_local", "worker=0,1", "sweep=array",
+        f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "backend=local",
+        f"storage=sqlite:///{tmp_path / 'study.db'}", "heartbeat_s=5", f"sweep_dir={sweep_dir}",
+        f'overrides=["data.root={fashion_mnist_root}"]', env=sweep_env(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-5000:]
+    table = trials(sweep_dir)
+    assert sorted(table["seed"]) == [0, 1] and set(table["status"]) == {"ok"}
+    logs = [(sweep_dir / "workers" / str(n) / "sweep.log").read_text() for n in (0, 1)]
+    assert all("study array in sqlite:///" in log for log in logs), logs
+    assert table["worker"].nunique() == 2  # each worker ran one of the two trials
+    assert len(list((sweep_dir / ".submitit").glob("*/*_log.out"))) == 2  # submitit's jobs
