@@ -65,7 +65,9 @@ def test_console_holds_no_library_warning(quickstart_run: Path) -> None:
     assert "status: ok after 30 steps" in console
     # The final evaluation announces itself before it runs (it takes a while at 10k images).
     announced = console.index("Evaluating at step 30: 256 generated images against the test split")
-    assert announced < console.index("Metrics at step 30")
+    sampled = console.index("Sampled 256 images (")
+    extracted = console.index("Features of 256 generated and 512 real images (")
+    assert announced < sampled < extracted < console.index("Metrics at step 30")
 
 
 def test_run_dir_is_complete(quickstart_run: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +14,8 @@ from genlab.data.base import ImageDataModule
 from genlab.metrics.fidelity import UInt8Tensor, compute_metrics, real_subset, to_uint8
 from genlab.metrics.protocol import MetricProtocol
 from genlab.models.base import GenerativeModule
+
+log = logging.getLogger(__name__)
 
 
 class Evaluator:
@@ -61,5 +64,7 @@ class Evaluator:
 
     def score_model(self, model: GenerativeModule) -> dict[str, Any]:
         """Samples protocol.num_samples images from the protocol's seed, then scores them."""
+        started = time.monotonic()
         images = model.sample(self.protocol.num_samples, seed=self.protocol.seed)
+        log.info("Sampled %d images (%.0f s)", len(images), time.monotonic() - started)
         return self.score(UInt8Tensor(to_uint8(images)), device=model.device)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,13 @@ def compute_metrics(
     extractor = create_feature_extractor(
         protocol.extractor, sorted(set(layers.values())), **options
     )
+    started = time.monotonic()
     generated_features = extract_featuresdict_from_input_id_cached(1, extractor, **options)
     real_features = extract_featuresdict_from_input_id_cached(2, extractor, **options)
+    log.info(
+        "Features of %d generated and %d real images (%s, %.0f s)",
+        num_generated, num_real, protocol.extractor, time.monotonic() - started,
+    )  # fmt: skip
     raw: dict[str, float] = {}
     if "is" in layers:
         raw |= isc_featuresdict_to_metric(generated_features, layers["is"], **options)
