@@ -12,12 +12,14 @@ from typing import Any
 
 import yaml
 
+from genlab.metrics.keys import SCORES
 from genlab.tracking.summary import SUMMARY_FILE
 
-# Columns of the listing, in order.
+# Columns of the listing, in order: the scores papers report, from the table of metric keys.
 COLUMNS = (
     "run", "kind", "status", "model", "data", "experiment", "seed", "group",
-    "generator_steps", "global_step", "wall_s", "fid", "is_mean", "metric_extractor",
+    "generator_steps", "global_step", "wall_s",
+    *(key.name for key in SCORES if key.headline), "metric_extractor",
 )  # fmt: skip
 
 
