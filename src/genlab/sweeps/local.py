@@ -30,7 +30,6 @@ from optuna.trial import TrialState
 from genlab.errors import ConfigError
 from genlab.job_progress import JobProgress
 from genlab.sweeps.definition import SweepDefinition
-from genlab.sweeps.mutex import FileMutex
 from genlab.sweeps.pruning import EvaluationReader, check_reports, make_pruner
 from genlab.sweeps.queue import fill, waiting
 from genlab.sweeps.report import write_report
@@ -39,7 +38,7 @@ from genlab.sweeps.storage import STORAGE_FILE, SweepStorage, open_storage, retr
 from genlab.sweeps.table import short_value, swept_parameters, trial_rows, write_tables
 from genlab.sweeps.trial import agent_command, run_trial
 from genlab.tracking.history import HISTORY_FILE
-from genlab.tracking.lock import DirectoryLock
+from genlab.tracking.lock import DirectoryLock, FileMutex
 
 log = logging.getLogger("genlab.sweep")
 TRIALS_DIR = "trials"

@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import time
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +27,56 @@ class DirectoryBusy(GenlabError):
     """Another process is writing to this directory."""
 
 
-class DirectoryLock:
-    """Holds the lock of ``folder`` from :meth:`acquire` until :meth:`release` or process end."""
+class _FileFlock(ABC):
+    """An exclusive ``flock`` on ``path``, held from :meth:`acquire` until :meth:`release`
+    (safe to call again) or the end of the process. Each acquisition opens its own descriptor,
+    so threads of one process exclude each other too."""
 
-    def __init__(self, folder: Path, what: str = "run dir") -> None:
-        self.path = Path(folder) / LOCK_FILE
-        self.what = what
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self._fd: int | None = None
 
-    def acquire(self) -> DirectoryLock:
+    def _open(self) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+
+    @abstractmethod
+    def acquire(self) -> _FileFlock: ...
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> _FileFlock:
+        return self.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+class FileMutex(_FileFlock):
+    """A short critical section shared by every process of a sweep, on any host: waits for
+    the lock, unlike :class:`DirectoryLock`, which refuses."""
+
+    def acquire(self) -> FileMutex:
+        fd = self._open()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._fd = fd
+        return self
+
+
+class DirectoryLock(_FileFlock):
+    """Holds the lock of ``folder`` from :meth:`acquire` until :meth:`release` or process end;
+    a second process is refused with the holder's name."""
+
+    def __init__(self, folder: Path, what: str = "run dir") -> None:
+        super().__init__(Path(folder) / LOCK_FILE)
+        self.what = what
+
+    def acquire(self) -> DirectoryLock:
+        fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -51,18 +91,6 @@ class DirectoryLock:
         os.pwrite(fd, json.dumps(record).encode(), 0)
         self._fd = fd
         return self
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    def __enter__(self) -> DirectoryLock:
-        return self.acquire()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
 
 
 def _read_holder(fd: int) -> dict[str, Any]:
