@@ -16,8 +16,38 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from torch import nn
 
 MIRROR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
+
+
+def conv_generator(latent: int) -> nn.Module:
+    """The small DCGAN-style generator of tutorials: z -> 128x7x7 -> 64x14x14 -> 1x28x28, tanh."""
+    return nn.Sequential(
+        nn.Linear(latent, 128 * 7 * 7),
+        nn.BatchNorm1d(128 * 7 * 7),
+        nn.ReLU(),
+        nn.Unflatten(1, (128, 7, 7)),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1),
+        nn.BatchNorm2d(64),
+        nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1),
+        nn.Tanh(),
+    )
+
+
+def conv_discriminator(batch_norm: bool) -> nn.Module:
+    """Its discriminator: 1x28x28 -> 64x14x14 -> 128x7x7 -> one score (no batch norm for a
+    WGAN-GP critic, whose penalty is per sample)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, 2, 1),
+        nn.BatchNorm2d(128) if batch_norm else nn.Identity(),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(128 * 7 * 7, 1),
+    )
 
 
 def arguments(description: str) -> argparse.Namespace:

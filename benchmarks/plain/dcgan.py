@@ -8,31 +8,20 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from common import arguments, batches, fashion_mnist, train_for, write_samples
-from torch import nn
+from common import (
+    arguments,
+    batches,
+    conv_discriminator,
+    conv_generator,
+    fashion_mnist,
+    train_for,
+    write_samples,
+)
 
 LATENT, BATCH = 100, 64
 
-generator = nn.Sequential(
-    nn.Linear(LATENT, 128 * 7 * 7),
-    nn.BatchNorm1d(128 * 7 * 7),
-    nn.ReLU(),
-    nn.Unflatten(1, (128, 7, 7)),
-    nn.ConvTranspose2d(128, 64, 4, 2, 1),
-    nn.BatchNorm2d(64),
-    nn.ReLU(),
-    nn.ConvTranspose2d(64, 1, 4, 2, 1),
-    nn.Tanh(),
-)
-discriminator = nn.Sequential(
-    nn.Conv2d(1, 64, 4, 2, 1),
-    nn.LeakyReLU(0.2),
-    nn.Conv2d(64, 128, 4, 2, 1),
-    nn.BatchNorm2d(128),
-    nn.LeakyReLU(0.2),
-    nn.Flatten(),
-    nn.Linear(128 * 7 * 7, 1),
-)
+generator = conv_generator(LATENT)
+discriminator = conv_discriminator(batch_norm=True)
 
 
 def main() -> None:

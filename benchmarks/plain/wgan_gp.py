@@ -7,30 +7,20 @@ DCGAN-style conv nets, 5 critic steps per generator step, lambda 10, Adam 1e-4, 
 from __future__ import annotations
 
 import torch
-from common import arguments, batches, fashion_mnist, train_for, write_samples
-from torch import nn
+from common import (
+    arguments,
+    batches,
+    conv_discriminator,
+    conv_generator,
+    fashion_mnist,
+    train_for,
+    write_samples,
+)
 
 LATENT, BATCH, N_CRITIC, GP_WEIGHT = 128, 64, 5, 10.0
 
-generator = nn.Sequential(
-    nn.Linear(LATENT, 128 * 7 * 7),
-    nn.BatchNorm1d(128 * 7 * 7),
-    nn.ReLU(),
-    nn.Unflatten(1, (128, 7, 7)),
-    nn.ConvTranspose2d(128, 64, 4, 2, 1),
-    nn.BatchNorm2d(64),
-    nn.ReLU(),
-    nn.ConvTranspose2d(64, 1, 4, 2, 1),
-    nn.Tanh(),
-)
-critic = nn.Sequential(
-    nn.Conv2d(1, 64, 4, 2, 1),
-    nn.LeakyReLU(0.2),
-    nn.Conv2d(64, 128, 4, 2, 1),
-    nn.LeakyReLU(0.2),
-    nn.Flatten(),
-    nn.Linear(128 * 7 * 7, 1),
-)
+generator = conv_generator(LATENT)
+critic = conv_discriminator(batch_norm=False)
 
 
 def gradient_penalty(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
