@@ -1,6 +1,6 @@
 """python scripts/calibrate_metrics.py data=NAME [overrides]: the same app as `genlab-calibrate`."""
 
-from genlab.cli.calibrate import main
+from genlab.cli.calibrate_metrics import main
 
 if __name__ == "__main__":
     main()

@@ -36,7 +36,9 @@ HEAVY = {
 # pyproject.toml's [project.scripts] (tomllib is Python >= 3.11; genlab supports 3.10)
 _SCRIPTS_TABLE = (REPO / "pyproject.toml").read_text().split("[project.scripts]")[1].split("\n[")[0]
 CONSOLE_SCRIPTS = dict(re.findall(r'^([\w-]+) = "([\w.:]+)"$', _SCRIPTS_TABLE, re.MULTILINE))
-HYDRA_APPS = ["train", "sample", "evaluate", "sweep", "reproduce", "train_extractor"]
+HYDRA_APPS = [
+    "train", "sample", "evaluate", "sweep", "reproduce", "train_extractor", "calibrate_metrics",
+]  # fmt: skip
 
 
 def heavy_imports(*command: str) -> list[str]:

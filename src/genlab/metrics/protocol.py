@@ -69,8 +69,8 @@ class MetricProtocol:
             raise ConfigError(
                 f"metrics.num_real must be null or an integer >= 2, got {metrics.num_real!r}"
             )
-        _check_dc_and_extrapolation(metrics, chosen)
         _check_enough_images(chosen, metrics.num_samples, metrics.num_real)
+        _check_dc_and_extrapolation(metrics, chosen)
         weights = resolve_weights(metrics.extractor, metrics.weights_path)
         return cls(
             extractor=metrics.extractor,
