@@ -162,21 +162,27 @@ def test_all_metrics_and_small_budgets(
     assert results["precision"] > 0.5 and results["recall"] > 0.5
 
 
+@pytest.fixture
+def extracted(monkeypatch) -> list[int]:
+    """The sizes of the datasets torch-fidelity extracts features from, in order."""
+    sizes: list[int] = []
+    extract = torch_fidelity.utils.get_featuresdict_from_dataset
+
+    def spy(input, *args, **kwargs):
+        sizes.append(len(input))
+        return extract(input, *args, **kwargs)
+
+    monkeypatch.setattr(torch_fidelity.utils, "get_featuresdict_from_dataset", spy)
+    return sizes
+
+
 def test_density_coverage_and_extrapolation_reuse_torch_fidelitys_features(
-    real_test: torch.Tensor, real_train: torch.Tensor, monkeypatch
+    real_test: torch.Tensor, real_train: torch.Tensor, extracted: list[int], monkeypatch
 ) -> None:
     """Precision/recall are torch-fidelity's own numbers; density/coverage are computed on
     the very features it extracted for them, and so are FID∞ / IS∞ (whose fit passes
     through the FID of all 500 images)."""
     generated, real = noisy(real_train[:500], 0.1), real_test
-    extracted: list[int] = []  # sizes of the datasets torch-fidelity extracts features from
-    extract = torch_fidelity.utils.get_featuresdict_from_dataset
-
-    def spy(input, *args, **kwargs):
-        extracted.append(len(input))
-        return extract(input, *args, **kwargs)
-
-    monkeypatch.setattr(torch_fidelity.utils, "get_featuresdict_from_dataset", spy)
     p = protocol(metrics=["fid", "is", "prc", "dc"], extrapolate=True, extrapolate_points=5)
     ours = compute_metrics(UInt8Tensor(generated), UInt8Tensor(real), p)
     assert sorted(extracted) == [500, 1000]  # each set once, for every metric
@@ -222,16 +228,11 @@ def test_density_coverage_and_extrapolation_reuse_torch_fidelitys_features(
 
 @pytest.mark.slow
 def test_real_statistics_are_cached(
-    fashion_mnist: FashionMNISTDataModule, real_train: torch.Tensor, tmp_path: Path, monkeypatch
+    fashion_mnist: FashionMNISTDataModule,
+    real_train: torch.Tensor,
+    tmp_path: Path,
+    extracted: list[int],
 ) -> None:
-    extracted: list[int] = []  # sizes of the datasets torch-fidelity extracts features from
-    extract = torch_fidelity.utils.get_featuresdict_from_dataset
-
-    def spy(input, *args, **kwargs):
-        extracted.append(len(input))
-        return extract(input, *args, **kwargs)
-
-    monkeypatch.setattr(torch_fidelity.utils, "get_featuresdict_from_dataset", spy)
     generated = UInt8Tensor(real_train[:300])
     cache = tmp_path / "cache"
 

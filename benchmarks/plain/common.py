@@ -99,3 +99,13 @@ def write_samples(sample: Callable[[int], torch.Tensor], count: int, out: Path) 
         for image in images[:, 0].numpy():
             Image.fromarray(image, mode="L").save(out / f"{written:05d}.png")
             written += 1
+
+
+def finish_gan(
+    generator: nn.Module, latent: int, iteration: Callable[[], None], args: argparse.Namespace
+) -> None:
+    """Trains for ``args.seconds``, then writes the tanh generator's samples as PNG files."""
+    steps = train_for(args.seconds, iteration)
+    print(f"{steps} generator steps in {args.seconds:.0f} s")
+    generator.eval()
+    write_samples(lambda n: (generator(torch.randn(n, latent)) + 1) / 2, args.samples, args.out)

@@ -13,8 +13,7 @@ from common import (
     conv_discriminator,
     conv_generator,
     fashion_mnist,
-    train_for,
-    write_samples,
+    finish_gan,
 )
 
 LATENT, BATCH, N_CRITIC, GP_WEIGHT = 128, 64, 5, 10.0
@@ -51,10 +50,7 @@ def main() -> None:
         loss_g.backward()
         opt_g.step()
 
-    steps = train_for(args.seconds, iteration)
-    print(f"{steps} generator steps in {args.seconds:.0f} s")
-    generator.eval()
-    write_samples(lambda n: (generator(torch.randn(n, LATENT)) + 1) / 2, args.samples, args.out)
+    finish_gan(generator, LATENT, iteration, args)
 
 
 if __name__ == "__main__":
