@@ -143,17 +143,19 @@ def test_a_bad_setting_is_pruned_before_its_budget_while_the_good_one_finishes(
     table = trials(sweep_dir).set_index("model.optimizer.lr")
     good, bad = table.loc[0.001], table.loc[1e-7]
     assert good["status"] == "ok" and good["step"] == 40
-    assert bad["status"] == "pruned" and bad["step"] == 20  # stopped before its 40 steps
+    # Pruned at the band (step 20) and stopped before its 40 steps; the sweep polls the
+    # trial every second, so the trial may have trained a few steps past the band by then.
+    assert bad["status"] == "pruned" and 20 <= bad["step"] < 40
     run = Path(bad["run_dir"])
     history = [json.loads(line) for line in (run / "metrics_history.jsonl").open()]
-    assert [h["step"] for h in history] == [10, 20]
-    assert bad["genlab/fid"] == pytest.approx(history[-1]["fid"])  # its last value
+    assert [h["step"] for h in history][:2] == [10, 20]
+    assert bad["genlab/fid"] == pytest.approx(history[1]["fid"])  # its value at the band
     good_history = [
         json.loads(line) for line in (Path(good["run_dir"]) / "metrics_history.jsonl").open()
     ]
-    assert history[-1]["fid"] > good_history[1]["fid"]  # worse at the band, as it should be
+    assert history[1]["fid"] > good_history[1]["fid"]  # worse at the band, as it should be
     summary = read_summary(run)
-    assert summary["status"] == "pruned" and summary["global_step"] == 20
+    assert summary["status"] == "pruned" and summary["global_step"] == bad["step"]
     assert "pruned by the sweep at step 20" in summary["error"]
     assert (run / "checkpoints" / "last.ckpt").is_file()  # the run dir is kept, resumable
     # Its W&B run is kept and finished; summary.json's keys are its W&B summary (genlab/...).
