@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import time
@@ -132,6 +133,32 @@ def test_report_marks_scores_measured_under_different_protocols() -> None:
     assert "| NS GAN | 26.5 | 30.00 † | 3.00 | n/a |" in report
     assert "| WGAN | 21.5 | 40.00 † | n/a | n/a |" in report
     assert "different metric protocols (num_generated 2000 vs 500)" in report
+
+
+_COUNT_SIGTERMS = """
+import os, signal, sys, time
+from genlab.process import end_with_parent
+received = []
+end_with_parent()
+signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+for _ in range(3):  # what a dead parent's threads send, one as each exits
+    os.kill(os.getpid(), signal.SIGUSR2)
+time.sleep(0.2)
+print(len(received))
+"""
+
+
+def test_a_dead_parent_stops_its_child_with_one_sigterm_however_many_threads_it_had() -> None:
+    """The kernel repeats the parent-death signal as the child is handed from one thread of the
+    dead parent to the next; a second SIGTERM after Lightning's handlers are gone would kill the
+    run before it records itself preempted. The child turns them into one SIGTERM."""
+    child = subprocess.run(
+        [sys.executable, "-c", _COUNT_SIGTERMS],
+        env={**cli_env(), "GENLAB_PARENT_PID": str(os.getpid())},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == "1"
 
 
 def _process_ended(pid: int) -> bool:
