@@ -12,6 +12,7 @@ import torch
 from genlab.callbacks.periodic import EveryNSteps
 from genlab.metrics.evaluator import Evaluator
 from genlab.models.base import GenerativeModule
+from genlab.process import await_verdict
 from genlab.tracking.history import append_history
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class FidelityMetrics(EveryNSteps):
                 progress = {k: v for k, v in model.progress().items() if k != "global_step"}
                 record = {"step": trainer.global_step, **progress, **self.results}
                 append_history(self.history_path, record)
+                # A sweep that prunes decides on this evaluation before training goes on.
+                await_verdict(self.history_path.parent, trainer.global_step)
             extractor = self.evaluator.protocol.extractor
             logged: dict[str, Any] = {
                 f"metrics/{extractor}/{k}": v for k, v in self.results.items()

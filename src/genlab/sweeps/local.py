@@ -29,6 +29,7 @@ from optuna.trial import TrialState
 
 from genlab.errors import ConfigError
 from genlab.job_progress import JobProgress
+from genlab.process import give_verdict
 from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.pruning import EvaluationReader, check_reports, make_pruner
 from genlab.sweeps.queue import fill, waiting
@@ -285,7 +286,13 @@ class LocalSweep:
         reports = _Reports(
             trial, EvaluationReader(run_dir / HISTORY_FILE, self.definition.summary_key)
         )
-        outcome = run_trial(command, run_dir, self.cwd, should_stop=reports.should_stop)
+        outcome = run_trial(
+            command,
+            run_dir,
+            self.cwd,
+            should_stop=reports.should_stop,
+            judged=bool(self.definition.config.get("early_terminate")),
+        )
         reports.should_stop()  # the evaluations written after the last look
         trial.set_user_attr("ended", _now())
         trial.set_user_attr("status", outcome.status)
@@ -328,7 +335,8 @@ class LocalSweep:
 class _Reports:
     """A running trial's evaluations reported to Optuna as they appear (the evaluation's number
     is the step Optuna's pruner counts, as W&B counts a metric's logged values); the pruner's
-    verdict stops the trial."""
+    verdict stops the trial, or lets it go on past the evaluations read (the trial waits for
+    that when the sweep prunes)."""
 
     def __init__(self, trial: optuna.Trial, reader: EvaluationReader) -> None:
         self.trial = trial
@@ -348,6 +356,8 @@ class _Reports:
                     f"pruned by the sweep at step {step}: {self.reader.key}={value:.4g} at "
                     f"evaluation {number} was not among the best (early_terminate)",
                 )
+        if self.reader.last_step >= 0 and not self._pruned:
+            give_verdict(self.reader.path.parent, self.reader.last_step)
         return None
 
 

@@ -65,6 +65,7 @@ class EvaluationReader:
         self.path = path
         self.key = key
         self.count = 0  # evaluations with a value of ``key`` so far
+        self.last_step = -1  # training step of the last evaluation read, with a value or not
         self._offset = 0
 
     def new(self) -> list[tuple[int, int, float]]:
@@ -79,6 +80,7 @@ class EvaluationReader:
         found = []
         for line in complete.decode().splitlines():
             record = json.loads(line) if line.strip() else {}
+            self.last_step = int(record.get("step", self.last_step))
             value = record.get(self.key)
             if isinstance(value, int | float) and math.isfinite(value):
                 self.count += 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genlab.process import child_env, request_stop
+from genlab.process import child_env, clear_verdict, judged_env, request_stop
 from genlab.sweeps.definition import SweepDefinition
 from genlab.tracking.summary import SUMMARY_FILE, read_summary
 
@@ -65,15 +65,20 @@ def run_trial(
     run_dir: Path,
     cwd: Path,
     should_stop: StopCheck | None = None,
-    poll_s: float = 1.0,
+    judged: bool = False,
+    poll_s: float = 0.25,
 ) -> TrialOutcome:
     """Runs one trial to its end; its console output goes to ``run_dir/console.log``.
     ``should_stop`` is asked every ``poll_s`` seconds; when it answers, the trial is told why
     (``stop_request.json``) and sent SIGTERM: it saves ``last.ckpt`` at the next batch and
-    records that status."""
+    records that status. A ``judged`` trial waits after each evaluation until ``should_stop``
+    gives its verdict (:func:`genlab.process.give_verdict`) or stops it."""
     run_dir.mkdir(parents=True, exist_ok=True)
     env = child_env({**os.environ, "WANDB_MODE": os.environ.get("WANDB_MODE", "offline")})
     env.pop("HYDRA_FULL_ERROR", None)
+    if judged:
+        env = judged_env(env)
+        clear_verdict(run_dir)
     started = time.monotonic()
     # Appended: a trial continued after an interruption keeps the earlier attempt's output.
     with (run_dir / CONSOLE_LOG).open("a") as console:
