@@ -2,13 +2,16 @@
 
     python scripts/benchmark_equal_time.py [--seconds 150] [--models gan wgan_gp vae]
                                            [--seeds 0] [--out outputs/benchmarks/equal_time]
+                                           [-- GENLAB_OVERRIDE ...]
 
 For each model and seed, genlab's default (``scripts/train.py model=M``, ``trainer.max_time``)
 and its plain counterpart (``benchmarks/plain/``) train side by side, one torch thread each,
 so that other load on the machine slows both alike. Both are then scored under genlab's
 protocol: genlab's run by its own final evaluation, the plain script's 10,000 PNG samples by
 ``scripts/evaluate.py input=DIR``, against the same test split with the same extractor.
-Prints a Markdown table; the numbers belong in docs/benchmarks.md, not in tests.
+Config overrides after ``--`` go to genlab's runs (e.g. ``-- model.optimizer.lr=3e-3``), to
+try other settings against the same plain script. Prints a Markdown table; the numbers belong
+in docs/benchmarks.md, not in tests.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ PLAIN = {"gan": "dcgan.py", "wgan_gp": "wgan_gp.py", "vae": "vae.py"}
 SCORES = ("fid", "is_mean", "kid_mean", "precision", "recall")
 
 
-def genlab_command(model: str, seed: int, seconds: float, run_dir: Path) -> list[str]:
+def genlab_command(
+    model: str, seed: int, seconds: float, run_dir: Path, overrides: list[str]
+) -> list[str]:
     minutes, secs = divmod(int(seconds), 60)
     return [
         sys.executable, str(REPO / "scripts" / "train.py"), f"model={model}", f"seed={seed}",
         "threads=1", "logger=csv", f"trainer.max_time=00:00:{minutes:02d}:{secs:02d}",
-        "trainer.max_steps=-1", "trainer.max_epochs=-1", f"hydra.run.dir={run_dir}",
+        "trainer.max_steps=-1", "trainer.max_epochs=-1", f"hydra.run.dir={run_dir}", *overrides,
     ]  # fmt: skip
 
 
@@ -41,10 +46,12 @@ def plain_command(model: str, seed: int, seconds: float, samples: Path) -> list[
     ]  # fmt: skip
 
 
-def side_by_side(model: str, seed: int, seconds: float, out: Path) -> dict[str, dict]:
+def side_by_side(
+    model: str, seed: int, seconds: float, out: Path, overrides: list[str]
+) -> dict[str, dict]:
     genlab_dir, plain_dir = out / f"genlab_{model}_seed{seed}", out / f"plain_{model}_seed{seed}"
     commands = {
-        genlab_dir.name: genlab_command(model, seed, seconds, genlab_dir),
+        genlab_dir.name: genlab_command(model, seed, seconds, genlab_dir, overrides),
         plain_dir.name: plain_command(model, seed, seconds, plain_dir / "samples"),
     }
     running = {}
@@ -86,17 +93,19 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(PLAIN), choices=list(PLAIN))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--out", type=Path, default=REPO / "outputs/benchmarks/equal_time")
+    parser.add_argument("overrides", nargs="*", help="after --: config overrides for genlab")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     lines = [
         f"training wall time {args.seconds:.0f} s each, side by side, one thread each",
+        f"genlab overrides: {' '.join(args.overrides) or 'none'}",
         "",
         "| model | seed | script | generator steps | FID | IS | KID | precision | recall |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for model in args.models:
         for seed in args.seeds:
-            result = side_by_side(model, seed, args.seconds, args.out)
+            result = side_by_side(model, seed, args.seconds, args.out, args.overrides)
             lines += [row(model, seed, "genlab", result["genlab"])]
             lines += [row(model, seed, f"plain {PLAIN[model]}", result["plain"])]
             print("\n".join(lines[-2:]), flush=True)
