@@ -12,8 +12,8 @@ from typing import Any
 import optuna
 import pandas as pd
 
+from genlab.atomic_write import write_text_atomic
 from genlab.sweeps.definition import SweepDefinition
-from genlab.tracking.summary import write_text_atomic
 
 TRIALS_CSV = "trials.csv"
 TRIALS_MD = "trials.md"
