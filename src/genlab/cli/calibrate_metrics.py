@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError
+from genlab.markdown import markdown_table
 from genlab.metrics.keys import BY_NAME, SCORE_NAMES
 
 log = logging.getLogger("genlab.calibrate")
@@ -65,27 +66,28 @@ def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
                  json.dumps(rows[-1]))  # fmt: skip
     run_dir = Path(cfg.paths.output_dir)
     (run_dir / RESULTS_FILE).write_text(json.dumps(rows, indent=1) + "\n")
-    table = markdown_table(rows, HydraConfig.get().runtime.choices.data)
+    table = calibration_table(rows, HydraConfig.get().runtime.choices.data)
     (run_dir / TABLE_FILE).write_text(table)
     log.info("%s\ntable: %s", table, run_dir / TABLE_FILE)
     return rows
 
 
-def markdown_table(rows: list[dict[str, Any]], data: str) -> str:
+def calibration_table(rows: list[dict[str, Any]], data: str) -> str:
     scores = [name for name in SCORE_NAMES if any(name in row for row in rows)]
     first = rows[0]
     lines = [
         f"Reference sets of `{data}` (training split) against its `{first['metric_real_split']}` "
         f"split ({first['metric_num_real']} images), `{first['metric_extractor']}` features.",
         "",
-        "| set | images | " + " | ".join(BY_NAME[s].label for s in scores) + " |",
-        "|---|---|" + "---|" * len(scores),
+        *markdown_table(
+            ["set", "images", *(BY_NAME[s].label for s in scores)],
+            (
+                [row["set"], str(row["metric_num_generated"])]
+                + [_format(row.get(s), BY_NAME[s].digits + 1) for s in scores]
+                for row in rows
+            ),
+        ),
     ]
-    for row in rows:
-        cells = [_format(row.get(s), BY_NAME[s].digits + 1) for s in scores]
-        lines.append(
-            f"| {row['set']} | {row['metric_num_generated']} | " + " | ".join(cells) + " |"
-        )
     return "\n".join(lines) + "\n"
 
 
