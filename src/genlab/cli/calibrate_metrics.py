@@ -28,9 +28,9 @@ def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
     import torch
 
     from genlab.cli.evaluate import _device
+    from genlab.data.base import UInt8RGB
     from genlab.metrics.calibration import reference_sets
     from genlab.metrics.evaluator import Evaluator
-    from genlab.metrics.fidelity import UInt8Tensor
     from genlab.metrics.protocol import MetricProtocol
 
     if not isinstance(cfg.num_images, int) or cfg.num_images < 2:
@@ -60,7 +60,7 @@ def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
             built = reference.build(images, labels, rng)[: cfg.num_images]
         except ValueError as exc:
             raise ConfigError(f"reference set {reference.name!r}: {exc}") from None
-        scores = evaluator.score(UInt8Tensor(built), device=_device(cfg.device))
+        scores = evaluator.score(UInt8RGB.from_tensor(built), device=_device(cfg.device))
         rows.append({"set": reference.name, "defect": reference.defect, **scores})
         log.info("%s (%.0f s): %s", reference.name, time.monotonic() - started,
                  json.dumps(rows[-1]))  # fmt: skip
