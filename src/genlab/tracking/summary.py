@@ -10,6 +10,8 @@ from typing import Any
 from genlab.atomic_write import write_text_atomic
 
 SUMMARY_FILE = "summary.json"
+# summary.json's keys in the W&B run summary: genlab/<key> (sweep metric names use them).
+WANDB_SUMMARY_PREFIX = "genlab/"
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
