@@ -29,9 +29,10 @@ from torch.utils.flop_counter import FlopCounterMode
 from genlab.benchmarking import QUIET, BatchClock, StopAfter, rates
 from genlab.cli.train import train
 from genlab.config import compose_train_config
+from genlab.data.base import UInt8RGB
 from genlab.metrics.domain import register_domain_extractors
 from genlab.metrics.evaluator import Evaluator
-from genlab.metrics.fidelity import UInt8Tensor, to_uint8
+from genlab.metrics.fidelity import to_uint8
 from genlab.metrics.protocol import MetricProtocol
 from genlab.models import GAN
 
@@ -117,7 +118,9 @@ def evaluation_timings(cfg, repeats: int) -> dict[str, float]:
     datamodule.setup("fit")
     protocol = MetricProtocol.from_config(cfg.metrics)
     model: GAN = instantiate(cfg.model)
-    generated = UInt8Tensor(to_uint8(model.sample(protocol.num_samples, seed=protocol.seed)))
+    generated = UInt8RGB.from_tensor(
+        to_uint8(model.sample(protocol.num_samples, seed=protocol.seed))
+    )
     with TemporaryDirectory() as cache:
         evaluator = Evaluator(protocol, datamodule, Path(cache))
         started = time.perf_counter()

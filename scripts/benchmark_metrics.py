@@ -20,10 +20,10 @@ import torch
 from omegaconf import OmegaConf
 
 from genlab.data import FashionMNISTDataModule
+from genlab.data.base import UInt8RGB
 from genlab.metrics.evaluator import Evaluator
-from genlab.metrics.fidelity import UInt8Tensor
+from genlab.metrics.extractor_weights import INCEPTION
 from genlab.metrics.protocol import MetricProtocol
-from genlab.metrics.weights import INCEPTION
 from genlab.paths import config_dir
 
 
@@ -56,7 +56,7 @@ def time_evaluations(
         "seed": 0, "batch_size": 200,
     })  # fmt: skip
     evaluator = Evaluator(MetricProtocol.from_config(settings), datamodule, cache)
-    generated = UInt8Tensor(datamodule.load_split("train").tensors[0][:num])
+    generated = UInt8RGB.from_tensor(datamodule.load_split("train").tensors[0][:num])
     times = []
     for _ in range(2):
         started = time.perf_counter()

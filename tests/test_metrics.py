@@ -17,14 +17,19 @@ from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics
 from torchmetrics.image.fid import FrechetInceptionDistance
 
 from genlab.data import FashionMNISTDataModule
+from genlab.data.base import UInt8RGB
 from genlab.errors import CheckpointError
 from genlab.metrics.density_coverage import density_coverage
 from genlab.metrics.domain import DomainFeatureExtractor, register_domain_extractors
 from genlab.metrics.evaluator import Evaluator
+from genlab.metrics.extractor_weights import (
+    INCEPTION,
+    WeightsNotFoundError,
+    resolve_inception_weights,
+)
 from genlab.metrics.extrapolation import extrapolate
-from genlab.metrics.fidelity import UInt8Tensor, compute_metrics
+from genlab.metrics.fidelity import compute_metrics
 from genlab.metrics.protocol import MetricProtocol
-from genlab.metrics.weights import INCEPTION, WeightsNotFoundError, resolve_inception_weights
 from genlab.paths import config_dir
 from tests.conftest import FASHION_MNIST_MIRROR, REPORTED_METRICS
 
@@ -100,7 +105,7 @@ def test_fid_equals_torch_fidelity_on_png_files(
 ) -> None:
     generated = noisy(real_train[:500], 0.1)
     ours = compute_metrics(
-        UInt8Tensor(generated), UInt8Tensor(real_test), protocol(metrics=["fid"])
+        UInt8RGB.from_tensor(generated), UInt8RGB.from_tensor(real_test), protocol(metrics=["fid"])
     )
     register_domain_extractors()
     reference = torch_fidelity.calculate_metrics(
@@ -119,7 +124,7 @@ def test_fid_equals_torch_fidelity_on_png_files(
 def test_fid_agrees_with_torchmetrics(real_test: torch.Tensor, real_train: torch.Tensor) -> None:
     generated = noisy(real_train[:500], 0.1)
     ours = compute_metrics(
-        UInt8Tensor(generated), UInt8Tensor(real_test), protocol(metrics=["fid"])
+        UInt8RGB.from_tensor(generated), UInt8RGB.from_tensor(real_test), protocol(metrics=["fid"])
     )
     features = DomainFeatureExtractor(DOMAIN, ["penultimate"])
 
@@ -128,7 +133,7 @@ def test_fid_agrees_with_torchmetrics(real_test: torch.Tensor, real_train: torch
             return features(x)[0]
 
     metric = FrechetInceptionDistance(feature=Penultimate())
-    metric.update(UInt8Tensor(real_test).images.expand(-1, 3, -1, -1), real=True)
+    metric.update(real_test.expand(-1, 3, -1, -1), real=True)
     metric.update(generated.expand(-1, 3, -1, -1), real=False)
     reference = metric.compute().item()
     assert abs(ours["fid"] - reference) / reference <= 1e-3
@@ -139,10 +144,12 @@ def test_fid_is_small_between_real_splits_and_grows_with_noise(
     real_test: torch.Tensor, real_train: torch.Tensor
 ) -> None:
     p = protocol(metrics=["fid"])
-    real = UInt8Tensor(real_test)
-    between_splits = compute_metrics(UInt8Tensor(real_train), real, p)["fid"]
+    real = UInt8RGB.from_tensor(real_test)
+    between_splits = compute_metrics(UInt8RGB.from_tensor(real_train), real, p)["fid"]
     sigmas = [0.05, 0.1, 0.2, 0.4]
-    corrupted = [compute_metrics(UInt8Tensor(noisy(real_train, s)), real, p)["fid"] for s in sigmas]
+    corrupted = [
+        compute_metrics(UInt8RGB.from_tensor(noisy(real_train, s)), real, p)["fid"] for s in sigmas
+    ]
     assert between_splits < corrupted[0]
     assert all(a < b for a, b in itertools.pairwise(corrupted)), corrupted
     assert between_splits < 0.1 * corrupted[-1]
@@ -153,7 +160,9 @@ def test_all_metrics_and_small_budgets(
 ) -> None:
     p = protocol(kid_subset_size=1000)
     with caplog.at_level(logging.WARNING):
-        results = compute_metrics(UInt8Tensor(real_train[:256]), UInt8Tensor(real_test), p)
+        results = compute_metrics(
+            UInt8RGB.from_tensor(real_train[:256]), UInt8RGB.from_tensor(real_test), p
+        )
     assert "KID subset size lowered from 1000 to 256" in caplog.text
     assert results.keys() >= REPORTED_METRICS
     assert all(math.isfinite(v) for v in results.values())
@@ -184,13 +193,13 @@ def test_density_coverage_and_extrapolation_reuse_torch_fidelitys_features(
     through the FID of all 500 images)."""
     generated, real = noisy(real_train[:500], 0.1), real_test
     p = protocol(metrics=["fid", "is", "prc", "dc"], extrapolate=True, extrapolate_points=5)
-    ours = compute_metrics(UInt8Tensor(generated), UInt8Tensor(real), p)
+    ours = compute_metrics(UInt8RGB.from_tensor(generated), UInt8RGB.from_tensor(real), p)
     assert sorted(extracted) == [500, 1000]  # each set once, for every metric
     monkeypatch.undo()
     register_domain_extractors()
     reference = torch_fidelity.calculate_metrics(
-        input1=UInt8Tensor(generated),
-        input2=UInt8Tensor(real),
+        input1=UInt8RGB.from_tensor(generated),
+        input2=UInt8RGB.from_tensor(real),
         fid=True,
         prc=True,
         feature_extractor=DOMAIN,
@@ -205,7 +214,7 @@ def test_density_coverage_and_extrapolation_reuse_torch_fidelitys_features(
     assert ours["fid"] == pytest.approx(reference["frechet_inception_distance"], rel=1e-9)
     features = DomainFeatureExtractor(DOMAIN, ["penultimate"])
     with torch.no_grad():
-        real_features = features(UInt8Tensor(real).images.expand(-1, 3, -1, -1))[0]
+        real_features = features(real.expand(-1, 3, -1, -1))[0]
         generated_features = features(generated.expand(-1, 3, -1, -1))[0]
     direct = density_coverage(real_features, generated_features, 5, p.prc_batch_size)
     assert ours["density"] == pytest.approx(direct["density"], rel=1e-4)
@@ -233,7 +242,7 @@ def test_real_statistics_are_cached(
     tmp_path: Path,
     extracted: list[int],
 ) -> None:
-    generated = UInt8Tensor(real_train[:300])
+    generated = UInt8RGB.from_tensor(real_train[:300])
     cache = tmp_path / "cache"
 
     def evaluate(num_real: int) -> dict[str, float]:
@@ -272,7 +281,7 @@ def test_inception_runs_offline_from_a_weights_file(
         extractor=INCEPTION, weights_path=str(weights), metrics=["fid", "kid"], kid_subset_size=16
     )
     results = compute_metrics(
-        UInt8Tensor(noisy(real_test[:24], 0.2)), UInt8Tensor(real_test[24:48]), p
+        UInt8RGB.from_tensor(noisy(real_test[:24], 0.2)), UInt8RGB.from_tensor(real_test[24:48]), p
     )
     assert math.isfinite(results["fid"]) and results["fid"] > 0
     assert p.describe(24, 24, 28)["metric_extractor"] == INCEPTION

@@ -490,7 +490,12 @@ BAD_INPUTS = [
     (
         "grid_every_zero",
         lambda t, r: ["callbacks.sample_grid.every_n_steps=0"],
-        ["every_n_steps must be >= 1"],
+        ["callbacks.sample_grid.every_n_steps must be >= 1"],
+    ),
+    (
+        "replicas_every_zero",
+        lambda t, r: ["callbacks.replicas_in_sync.every_n_steps=0"],
+        ["callbacks.replicas_in_sync.every_n_steps must be >= 1"],
     ),
     (
         "threshold_zero",
@@ -540,7 +545,7 @@ BAD_INPUTS = [
     (
         "metrics_every_zero",
         lambda t, r: [f"data.root={r}", "metrics.every_n_steps=0"],
-        ["every_n_steps must be >= 1"],
+        ["metrics.every_n_steps must be >= 1"],
     ),
     ("plain_ddp_for_a_gan", lambda t, r: ["trainer.strategy=ddp"], ["trainer=ddp_cpu"]),
     (

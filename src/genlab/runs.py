@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from genlab.markdown import markdown_table
 from genlab.metrics.keys import SCORES
 from genlab.tracking.summary import SUMMARY_FILE
 
@@ -99,16 +100,5 @@ def select(
 
 
 def markdown(runs: list[RunRow], root: Path) -> str:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for run in runs:
-        row = run.row(root)
-        lines.append("| " + " | ".join(_cell(row[key]) for key in COLUMNS) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value).replace("|", "\\|")
+    rows = ([row[key] for key in COLUMNS] for row in (run.row(root) for run in runs))
+    return "\n".join(markdown_table(COLUMNS, rows)) + "\n"

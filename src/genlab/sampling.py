@@ -9,6 +9,8 @@ import torch
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
+from genlab.atomic_write import write_atomic
+
 
 def image_grid(images: Tensor, nrow: int | None = None) -> Tensor:
     """(N, C, H, W) in [0, 1] -> one (C', H', W') grid image, square-ish by default."""
@@ -17,15 +19,9 @@ def image_grid(images: Tensor, nrow: int | None = None) -> Tensor:
 
 
 def save_grid(images: Tensor, path: Path, nrow: int | None = None) -> Tensor:
-    """Writes the grid as a PNG (to a temporary name first) and returns it."""
+    """Writes the grid as a PNG (atomically) and returns it."""
     grid = image_grid(images, nrow)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.partial.png")
-    try:
-        save_image(grid, partial)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)  # a failed write (a full disk) leaves nothing behind
+    write_atomic(path, lambda file: save_image(grid, file, format="png"))
     return grid
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
-from genlab.callbacks.periodic import EveryNSteps
+from genlab.callbacks.every_n_steps import EveryNSteps
 from genlab.metrics.evaluator import Evaluator
 from genlab.models.base import GenerativeModule
 from genlab.process import await_verdict
@@ -22,7 +22,7 @@ class FidelityMetrics(EveryNSteps):
     """Rank zero samples and scores while the other ranks wait at a barrier, so a number is
     never computed on one shard's samples, and no rank runs ahead into the next step."""
 
-    name = "metrics"
+    config_key = "metrics"
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ import pytorch_lightning as pl
 import torch
 import torch.distributed as dist
 
-from genlab.callbacks.periodic import EveryNSteps
+from genlab.callbacks.every_n_steps import EveryNSteps
 from genlab.tracking.summary import write_json_atomic
 
 REPLICAS_FILE = "replicas.json"
@@ -30,7 +30,7 @@ class ReplicasInSync(EveryNSteps):
     gradient was not synchronised: the run fails, since the checkpoint holds rank zero's
     parameters only."""
 
-    name = "replicas_in_sync"
+    config_key = "callbacks.replicas_in_sync"
 
     def __init__(self, dirpath: str | Path, every_n_steps: int | None = None) -> None:
         super().__init__(every_n_steps, at_start=False)

@@ -10,7 +10,7 @@ import torch
 from pytorch_lightning.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
 
-from genlab.callbacks.periodic import EveryNSteps
+from genlab.callbacks.every_n_steps import EveryNSteps
 from genlab.models.base import GenerativeModule
 from genlab.sampling import save_grid
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class SampleGrid(EveryNSteps):
     """Grids at the start, every ``every_n_steps`` optimizer steps, and at the end; rank zero."""
 
-    name = "callbacks.sample_grid"
+    config_key = "callbacks.sample_grid"
 
     def __init__(
         self, dirpath: str, every_n_steps: int | None = 500, num_reconstructions: int = 32

@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError
+from genlab.markdown import markdown_table
 from genlab.metrics.keys import BY_NAME, SCORE_NAMES
 
 log = logging.getLogger("genlab.calibrate")
@@ -27,9 +28,9 @@ def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
     import torch
 
     from genlab.cli.evaluate import _device
+    from genlab.data.base import UInt8RGB
     from genlab.metrics.calibration import reference_sets
     from genlab.metrics.evaluator import Evaluator
-    from genlab.metrics.fidelity import UInt8Tensor
     from genlab.metrics.protocol import MetricProtocol
 
     if not isinstance(cfg.num_images, int) or cfg.num_images < 2:
@@ -59,33 +60,34 @@ def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
             built = reference.build(images, labels, rng)[: cfg.num_images]
         except ValueError as exc:
             raise ConfigError(f"reference set {reference.name!r}: {exc}") from None
-        scores = evaluator.score(UInt8Tensor(built), device=_device(cfg.device))
+        scores = evaluator.score(UInt8RGB.from_tensor(built), device=_device(cfg.device))
         rows.append({"set": reference.name, "defect": reference.defect, **scores})
         log.info("%s (%.0f s): %s", reference.name, time.monotonic() - started,
                  json.dumps(rows[-1]))  # fmt: skip
     run_dir = Path(cfg.paths.output_dir)
     (run_dir / RESULTS_FILE).write_text(json.dumps(rows, indent=1) + "\n")
-    table = markdown_table(rows, HydraConfig.get().runtime.choices.data)
+    table = calibration_table(rows, HydraConfig.get().runtime.choices.data)
     (run_dir / TABLE_FILE).write_text(table)
     log.info("%s\ntable: %s", table, run_dir / TABLE_FILE)
     return rows
 
 
-def markdown_table(rows: list[dict[str, Any]], data: str) -> str:
+def calibration_table(rows: list[dict[str, Any]], data: str) -> str:
     scores = [name for name in SCORE_NAMES if any(name in row for row in rows)]
     first = rows[0]
     lines = [
         f"Reference sets of `{data}` (training split) against its `{first['metric_real_split']}` "
         f"split ({first['metric_num_real']} images), `{first['metric_extractor']}` features.",
         "",
-        "| set | images | " + " | ".join(BY_NAME[s].label for s in scores) + " |",
-        "|---|---|" + "---|" * len(scores),
+        *markdown_table(
+            ["set", "images", *(BY_NAME[s].label for s in scores)],
+            (
+                [row["set"], str(row["metric_num_generated"])]
+                + [_format(row.get(s), BY_NAME[s].digits + 1) for s in scores]
+                for row in rows
+            ),
+        ),
     ]
-    for row in rows:
-        cells = [_format(row.get(s), BY_NAME[s].digits + 1) for s in scores]
-        lines.append(
-            f"| {row['set']} | {row['metric_num_generated']} | " + " | ".join(cells) + " |"
-        )
     return "\n".join(lines) + "\n"
 
 

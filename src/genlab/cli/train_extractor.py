@@ -10,6 +10,7 @@ from typing import Any
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from genlab.atomic_write import write_atomic
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError
 from genlab.hashing import sha256_of
@@ -44,10 +45,7 @@ def train_extractor(cfg: DictConfig) -> dict[str, Any]:
     trainer.fit(module, datamodule=datamodule)
     (test,) = trainer.test(module, datamodule=datamodule)
     out = Path(cfg.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    torch.save(module.classifier.state_dict(), partial)
-    partial.replace(out)
+    write_atomic(out, lambda file: torch.save(module.classifier.state_dict(), file))
     record = {
         "extractor": cfg.extractor,
         "weights": out.name,

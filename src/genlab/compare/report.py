@@ -19,6 +19,7 @@ from genlab.compare.runs import Run, find_run_dirs, load_training_runs
 from genlab.compare.stats import ALPHA, CONFIDENCE, METRICS, aggregate, pairwise
 from genlab.compare.variants import Variant, group_variants
 from genlab.errors import ConfigError
+from genlab.markdown import markdown_table
 
 log = logging.getLogger("genlab.compare")
 
@@ -168,18 +169,15 @@ def _markdown(
         "Student-t confidence interval of the mean]. Variants are runs whose configs differ "
         "only by seed (and run name, group, tags, locations).",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
+        *markdown_table(
+            header,
+            (_variant_cells(r._asdict(), metrics, mixed) for r in table.itertuples(index=False)),
+        ),
     ]
-    for row in table.itertuples(index=False):
-        row = row._asdict()
-        cells = [_code(row["variant"]), str(row["n_seeds"])]
-        cells += [_cell(row, m) + (f" {MARK}" if m in mixed.affected else "") for m in metrics]
-        cells += [_count(row[key]) for key in _BUDGET_COLUMNS]
-        lines.append("| " + " | ".join(cells) + " |")
     if mixed.affected:
         lines += ["", *_protocol_lines(mixed, variants)]
     direction = ", ".join(f"{m} {d}" for m, d in METRICS.items() if m in metrics)
+    tested = verdicts[~verdicts["verdict"].str.startswith("n/a")]
     lines += [
         "",
         f"## Pairwise verdicts (Welch's t-test, two-sided, alpha {ALPHA}; better: {direction})",
@@ -189,17 +187,10 @@ def _markdown(
         "deviations (0.2 small, 0.5 medium, 0.8 large); with a few seeds a large g can still "
         "be noise.",
         "",
-        "| metric | A | B | t | p | p (Holm) | Hedges' g | verdict |",
-        "|---|---|---|---|---|---|---|---|",
+        *markdown_table(
+            _VERDICT_HEADER, (_verdict_cells(v, mixed) for v in tested.itertuples(index=False))
+        ),
     ]
-    tested = verdicts[~verdicts["verdict"].str.startswith("n/a")]
-    for v in tested.itertuples(index=False):
-        mark = f"{MARK} " if v.metric in mixed.affected else ""
-        lines.append(
-            f"| {v.metric} | {_code(v.a)} | {_code(v.b)} | {_sig(v.t)} | {_sig(v.p)} "
-            f"| {_sig(v.p_holm)} | {_sig(v.hedges_g)} "
-            f"| {mark}{_code_labels(v.verdict, v.a, v.b)} |"
-        )
     if len(tested) < len(verdicts):
         lines += ["", "Pairs with fewer than 2 seeds in a variant have no verdict (pairwise.csv)."]
     lines += seed_lines
@@ -211,6 +202,28 @@ def _markdown(
         ]
     lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"
+
+
+_VERDICT_HEADER = ["metric", "A", "B", "t", "p", "p (Holm)", "Hedges' g", "verdict"]
+_SEED_HEADER = [
+    "metric", "A", "B", "A - B [95% CI]", "seed std", "eval-noise std", "training std", "effect",
+    "seeds per variant",
+]  # fmt: skip
+
+
+def _variant_cells(row: dict[str, Any], metrics: list[str], mixed: MixedProtocols) -> list[str]:
+    cells = [_code(row["variant"]), str(row["n_seeds"])]
+    cells += [_cell(row, m) + (f" {MARK}" if m in mixed.affected else "") for m in metrics]
+    return cells + [_count(row[key]) for key in _BUDGET_COLUMNS]
+
+
+def _verdict_cells(v: Any, mixed: MixedProtocols) -> list[str]:
+    """One row of the verdict table from a row of pairwise.csv."""
+    mark = f"{MARK} " if v.metric in mixed.affected else ""
+    return [
+        v.metric, _code(v.a), _code(v.b), _sig(v.t), _sig(v.p), _sig(v.p_holm),
+        _sig(v.hedges_g), f"{mark}{_code_labels(v.verdict, v.a, v.b)}",
+    ]  # fmt: skip
 
 
 # pairwise.csv's columns from genlab.compare.power.SeedBudget, after metric, a, b.
@@ -231,10 +244,11 @@ def _seed_lines(verdicts: pd.DataFrame, mixed: MixedProtocols) -> list[str]:
         interval = "" if math.isnan(v.ci_low) else f" [{_sig(v.ci_low)}, {_sig(v.ci_high)}]"
         seeds = "" if math.isnan(v.seeds_needed) else f"{v.seeds_needed:.0f}"
         rows.append(
-            f"| {v.metric} | {_code(v.a)} | {_code(v.b)} | {_sig(v.difference)}{interval}{mark} "
-            f"| {_sig(v.seed_std)} | {_sig(v.eval_std)} | {_sig(v.training_std)} "
-            f"| {_sig(v.effect)} | {seeds} |"
-        )
+            [
+                v.metric, _code(v.a), _code(v.b), f"{_sig(v.difference)}{interval}{mark}",
+                _sig(v.seed_std), _sig(v.eval_std), _sig(v.training_std), _sig(v.effect), seeds,
+            ]
+        )  # fmt: skip
     if not rows:
         return []
     return [
@@ -247,10 +261,7 @@ def _seed_lines(verdicts: pd.DataFrame, mixed: MixedProtocols) -> list[str]:
         "not explain; seeds: per variant, to detect the difference in the effect column "
         "(the observed one, or `--min-effect`) with 80% power.",
         "",
-        "| metric | A | B | A - B [95% CI] | seed std | eval-noise std | training std "
-        "| effect | seeds per variant |",
-        "|---|---|---|---|---|---|---|---|---|",
-        *rows,
+        *markdown_table(_SEED_HEADER, rows),
     ]
 
 
@@ -260,16 +271,16 @@ def _protocol_lines(mixed: MixedProtocols, variants: list[Variant]) -> list[str]
         f"{MARK} Mixed metric protocols (allowed by the command line): these numbers are not "
         f"one measurement. Differing: {mixed.describe()}.",
         "",
-        "| variant | " + " | ".join(mixed.fields) + " |",
-        "|---|" + "---|" * len(mixed.fields),
     ]
-    for variant in variants:
-        values = [
+    rows = (
+        [_code(variant.label)]
+        + [
             " ".join(dict.fromkeys(str(run.summary.get(field, "unset")) for run in variant.runs))
             for field in mixed.fields
         ]
-        lines.append(f"| {_code(variant.label)} | " + " | ".join(values) + " |")
-    return lines
+        for variant in variants
+    )
+    return lines + markdown_table(["variant", *mixed.fields], rows)
 
 
 def _cell(row: dict[str, Any], metric: str) -> str:

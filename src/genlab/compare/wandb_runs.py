@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from genlab.compare.runs import Run, _flatten
-from genlab.sweeps.definition import SUMMARY_PREFIX
 from genlab.sweeps.wandb_backend import check_server
+from genlab.tracking.summary import WANDB_SUMMARY_PREFIX
 
 _INSTEAD = "compare the local run dirs instead (scripts/compare.py RUN_OR_SWEEP_DIR ...)"
 
@@ -20,9 +20,9 @@ def load_wandb_runs(project: str, group: str | None, timeout_s: float = 10.0) ->
     runs = []
     for remote in wandb.Api(timeout=int(timeout_s)).runs(project, filters=filters):
         summary = {
-            key.removeprefix(SUMMARY_PREFIX): value
+            key.removeprefix(WANDB_SUMMARY_PREFIX): value
             for key, value in remote.summary.items()
-            if key.startswith(SUMMARY_PREFIX)
+            if key.startswith(WANDB_SUMMARY_PREFIX)
         }
         if summary:
             config = dict(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytorch_lightning as pl
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, random_split
+from torch.utils.data import DataLoader, Dataset, TensorDataset, random_split
 
 from genlab.data.resumable import EpochShuffle, ResumableLoader
 from genlab.errors import ConfigError
@@ -36,10 +36,23 @@ class ScaledImages(Dataset):
 
 
 class UInt8RGB(Dataset):
-    """Images only, uint8, 3 channels: the input format of torch-fidelity."""
+    """Images only, uint8, 3 channels (grayscale repeated): the input format of torch-fidelity.
+
+    ``source`` yields uint8 (C, H, W) images first in each item, as (image, label) datasets do;
+    :meth:`from_tensor` wraps a batch of images such as a model's samples.
+    """
 
     def __init__(self, source: Dataset) -> None:
         self.source = source
+
+    @classmethod
+    def from_tensor(cls, images: Tensor) -> UInt8RGB:
+        """A (N, C, H, W) uint8 tensor."""
+        if images.dtype != torch.uint8 or images.dim() != 4:
+            raise ValueError(
+                f"expected uint8 (N, C, H, W), got {images.dtype} {tuple(images.shape)}"
+            )
+        return cls(TensorDataset(images))
 
     def __len__(self) -> int:
         return len(self.source)  # type: ignore[arg-type]

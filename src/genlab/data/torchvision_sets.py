@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import gzip
 import logging
-import os
 import shutil
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 from urllib.error import URLError
 
 import torch
@@ -21,6 +21,7 @@ from torch import Tensor
 from torch.utils.data import Dataset, TensorDataset
 from torchvision import datasets
 
+from genlab.atomic_write import write_atomic
 from genlab.data.base import ImageDataModule
 from genlab.errors import ConfigError, DataCorruptError, DataNotFoundError
 from genlab.hashing import sha256_of
@@ -220,14 +221,15 @@ class CIFAR10DataModule(ImageDataModule):
 
 
 def _gunzip(source: Path, target: Path) -> None:
-    """Decompress to a temporary name first, so an interrupted copy is never taken as data."""
-    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    """Decompressed atomically, so an interrupted copy is never taken as data."""
+
+    def decompress(file: BinaryIO) -> None:
+        with gzip.open(source, "rb") as src:
+            shutil.copyfileobj(src, file)
+
     try:
-        with gzip.open(source, "rb") as src, open(partial, "wb") as dst:
-            shutil.copyfileobj(src, dst)
+        write_atomic(target, decompress)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        partial.unlink(missing_ok=True)
         raise DataCorruptError(
             f"{source} is corrupt ({type(exc).__name__}: {exc}); replace the file"
         ) from exc
-    partial.replace(target)

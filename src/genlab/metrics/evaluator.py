@@ -10,8 +10,8 @@ from typing import Any
 
 from torch.utils.data import Dataset
 
-from genlab.data.base import ImageDataModule
-from genlab.metrics.fidelity import UInt8Tensor, compute_metrics, real_subset, to_uint8
+from genlab.data.base import ImageDataModule, UInt8RGB
+from genlab.metrics.fidelity import compute_metrics, real_subset, to_uint8
 from genlab.metrics.protocol import MetricProtocol
 from genlab.models.base import GenerativeModule
 
@@ -67,4 +67,4 @@ class Evaluator:
         started = time.monotonic()
         images = model.sample(self.protocol.num_samples, seed=self.protocol.seed)
         log.info("Sampled %d images (%.0f s)", len(images), time.monotonic() - started)
-        return self.score(UInt8Tensor(to_uint8(images)), device=model.device)
+        return self.score(UInt8RGB.from_tensor(to_uint8(images)), device=model.device)

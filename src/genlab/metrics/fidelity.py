@@ -51,24 +51,6 @@ RESULT_KEYS = {
 }
 
 
-class UInt8Tensor(Dataset):
-    """A (N, C, H, W) uint8 tensor as torch-fidelity's input; grayscale repeated to RGB."""
-
-    def __init__(self, images: Tensor) -> None:
-        if images.dtype != torch.uint8 or images.dim() != 4:
-            raise ValueError(
-                f"expected uint8 (N, C, H, W), got {images.dtype} {tuple(images.shape)}"
-            )
-        self.images = images
-
-    def __len__(self) -> int:
-        return self.images.size(0)
-
-    def __getitem__(self, index: int) -> Tensor:
-        image = self.images[index]
-        return image.expand(3, -1, -1) if image.size(0) == 1 else image
-
-
 def to_uint8(images: Tensor) -> Tensor:
     """[0, 1] floats -> uint8 [0, 255], rounding as PNG writers do."""
     return images.clamp(0, 1).mul(255).round().to(torch.uint8)

@@ -10,8 +10,8 @@ from omegaconf import DictConfig
 
 from genlab.errors import ConfigError
 from genlab.hashing import sha256_of
+from genlab.metrics.extractor_weights import resolve_weights
 from genlab.metrics.extrapolation import sample_counts
-from genlab.metrics.weights import resolve_weights
 
 METRICS = ("fid", "is", "kid", "prc", "dc")
 # The fewest images (generated, and real where the metric compares) each metric is defined

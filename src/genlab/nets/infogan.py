@@ -12,7 +12,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as apply_spectral_norm
 
 from genlab.errors import ConfigError
-from genlab.nets.dcgan import init_dcgan_weights, norm_layer, output_layer
+from genlab.nets.layers import init_dcgan_weights, norm_layer, output_layer
 
 
 def _quarter_size(image_size: int) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from genlab.errors import ConfigError
-from genlab.nets.dcgan import init_dcgan_weights, output_layer
+from genlab.nets.layers import init_dcgan_weights, output_layer
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2)}
 

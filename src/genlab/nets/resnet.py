@@ -14,7 +14,7 @@ from typing import Literal
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as apply_spectral_norm
 
-from genlab.nets.dcgan import norm_layer, output_layer, upsampling_plan
+from genlab.nets.layers import norm_layer, output_layer, upsampling_plan
 
 Resample = Literal["up", "down"] | None
 _RELU_GAIN = 2**0.5

@@ -12,6 +12,7 @@ from scipy import stats
 
 from genlab.compare.protocols import MARK, mixed_protocols
 from genlab.compare.stats import METRICS, aggregate
+from genlab.markdown import markdown_table
 from genlab.metrics.keys import BY_NAME
 from genlab.metrics.keys import SCORES as METRIC_KEYS
 from genlab.reproduce.baseline import Baseline, BaselineVariant, Budget
@@ -106,11 +107,16 @@ def paper_vs_genlab(
         f"(sample std) of the final scores, features of `{extractor or 'n/a'}`.",
         "- Numbers from different feature extractors are not comparable in value; the ranks are.",
         "",
-        f"| model | paper {SCORES.get(metric, metric)} | "
-        + " | ".join(f"genlab {name}" for name in SCORES.values())
-        + " | runs ok | paper rank | genlab rank |",
-        "|---|---|" + "---|" * len(SCORES) + "---|---|---|",
     ]
+    header = [
+        "model",
+        f"paper {SCORES.get(metric, metric)}",
+        *(f"genlab {name}" for name in SCORES.values()),
+        "runs ok",
+        "paper rank",
+        "genlab rank",
+    ]
+    rows: list[list[str]] = []
     for s in scored:
         paper_value = s.variant.paper
         paper_cell = (
@@ -128,7 +134,8 @@ def paper_vs_genlab(
             str(paper_rank.get(s.variant.name, "n/a")),
             str(genlab_rank.get(s.variant.name, "n/a")),
         ]
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
+    lines += markdown_table(header, rows)
     if mixed.affected:
         lines += [
             "",

@@ -18,13 +18,12 @@ from typing import Any
 from jsonschema import Draft7Validator
 
 from genlab.errors import ConfigError
+from genlab.tracking.summary import WANDB_SUMMARY_PREFIX
 
 _SCHEMA_FILE = Path(__file__).with_name("wandb_sweep_schema.json")
 # The W&B agent's default command with Hydra-style `key=value` arguments.
 DEFAULT_COMMAND = ["${env}", "${interpreter}", "${program}", "${args_no_hyphens}"]
 DEFAULT_PROGRAM = "scripts/train.py"
-# Metric names are W&B run-summary keys: genlab writes summary.json's keys there as genlab/<key>.
-SUMMARY_PREFIX = "genlab/"
 
 
 @cache
@@ -80,7 +79,7 @@ class SweepDefinition:
     @property
     def summary_key(self) -> str:
         """The metric's key in summary.json (the W&B summary key without ``genlab/``)."""
-        return self.metric_name.removeprefix(SUMMARY_PREFIX)
+        return self.metric_name.removeprefix(WANDB_SUMMARY_PREFIX)
 
     @property
     def minimize(self) -> bool:

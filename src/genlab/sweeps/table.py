@@ -12,8 +12,9 @@ from typing import Any
 import optuna
 import pandas as pd
 
+from genlab.atomic_write import write_text_atomic
+from genlab.markdown import markdown_table
 from genlab.sweeps.definition import SweepDefinition
-from genlab.tracking.summary import write_text_atomic
 
 TRIALS_CSV = "trials.csv"
 TRIALS_MD = "trials.md"
@@ -140,19 +141,7 @@ def write_tables(sweep_dir: Path, definition: SweepDefinition, rows: list[dict[s
 
 
 def _markdown(frame: pd.DataFrame) -> str:
-    header = "| " + " | ".join(frame.columns) + " |"
-    lines = [header, "|" + "---|" * len(frame.columns)]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(value) for value in row) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value).replace("|", "\\|")
+    return "\n".join(markdown_table(list(frame.columns), frame.itertuples(index=False))) + "\n"
 
 
 def _relative(run_dir: Any, sweep_dir: Path) -> Any:

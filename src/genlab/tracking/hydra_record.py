@@ -13,7 +13,7 @@ from pathlib import Path
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from genlab.tracking.summary import write_text_atomic
+from genlab.atomic_write import write_text_atomic
 
 HYDRA_SUBDIR = ".hydra"
 

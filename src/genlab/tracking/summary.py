@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
+from genlab.atomic_write import write_text_atomic
+
 SUMMARY_FILE = "summary.json"
+# summary.json's keys in the W&B run summary: genlab/<key> (sweep metric names use them).
+WANDB_SUMMARY_PREFIX = "genlab/"
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write to a temporary file and rename it, so readers never see half a file."""
+    """Readers never see half a file (:mod:`genlab.atomic_write`); NaN and Infinity become
+    null."""
     text = json.dumps(_finite(data), indent=2, sort_keys=True, default=_jsonable)
     write_text_atomic(path, text + "\n")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """The file holds the old text or the new one, never a part; no temporary file is left."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        partial.write_text(text)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def read_summary(run_dir: str | Path) -> dict[str, Any]:

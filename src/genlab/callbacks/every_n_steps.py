@@ -13,12 +13,12 @@ class EveryNSteps(pl.Callback):
     """Checks whether a multiple of ``every_n_steps`` was crossed, since a GAN's global_step
     advances by more than one per batch. ``every_n_steps=None`` runs only at the end."""
 
-    name = "callback"
+    config_key = "callback"  # where the callback's settings are in the config, for errors
 
     def __init__(self, every_n_steps: int | None, at_start: bool = False) -> None:
         if every_n_steps is not None and every_n_steps < 1:
             raise ConfigError(
-                f"{self.name}.every_n_steps must be >= 1 or null, got {every_n_steps}"
+                f"{self.config_key}.every_n_steps must be >= 1 or null, got {every_n_steps}"
             )
         self.every_n_steps = every_n_steps
         self.at_start = at_start

@@ -1,0 +1,51 @@
+"""Atomic file writes: a reader finds a file's old content or its new one, never a part.
+
+Every file genlab rewrites while others may read it (summary.json, checkpoints, sample grids,
+sweep tables, decompressed datasets, extractor weights) goes through :func:`write_atomic`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+
+def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """``write`` fills ``.<name>.partial-<pid>`` in the target folder, which is fsynced and
+    renamed over ``path``; then the folder is fsynced.
+
+    A rename within one folder is atomic on POSIX file systems, and the fsyncs make the new
+    content (and its name) survive a power loss before the old file is replaced. When
+    ``write`` fails (a full disk, an object that cannot be serialised) the old file stays and
+    no partial file is left; the exception propagates.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        with open(partial, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    write_atomic(path, lambda file: file.write(data))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """UTF-8, whatever the locale: tables hold characters such as ★ and ±."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
