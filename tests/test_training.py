@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,11 +11,14 @@ import pandas as pd
 import pytest
 import pytorch_lightning as pl
 import torch
+import wandb
 from omegaconf import DictConfig
 
+from genlab.checkpoints.format import WANDB_RUN_ID_KEY
 from genlab.cli.train import train
 from genlab.models import load_checkpoint
 from genlab.tracking.summary import read_summary
+from genlab.tracking.wandb_run import WandbLogger, finish_wandb, wandb_run_info
 
 MODELS = ["gan", "wgan_gp", "vae"]
 SMALL_NETS = {
@@ -193,6 +197,62 @@ def test_resume_from_checkpoint_continues_counting(
     assert resumed["global_step"] == 20
     assert resumed["images_seen"] == 2 * first["images_seen"]
     assert resumed["generator_steps"] == 10
+
+
+def test_a_resumed_run_logs_into_the_wandb_run_its_checkpoint_names(
+    fmnist_config: Callable[..., DictConfig],
+) -> None:
+    """The W&B run id travels in the checkpoint: a run killed before writing summary.json,
+    whose local W&B folders are gone (``wandb sync --clean`` deletes synced ones), resumes into
+    the same W&B run. A checkpoint of an earlier genlab, without the id, takes summary.json's."""
+    overrides = [
+        "logger=wandb",
+        "metrics=off",
+        "callbacks.model_checkpoint.every_n_train_steps=4",
+        "callbacks.sample_grid.every_n_steps=null",
+    ]
+    first_cfg = fmnist_config("gan", 4, *overrides)
+    run_id = train(first_cfg)["wandb_run_id"]
+    run = Path(first_cfg.paths.output_dir)
+    last = run / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=True)[WANDB_RUN_ID_KEY] == run_id
+
+    def remove_local_wandb_runs() -> None:
+        for folder in (run / "wandb").glob("offline-run-*"):
+            shutil.rmtree(folder)
+
+    (run / "summary.json").unlink()
+    remove_local_wandb_runs()
+    resumed = train(fmnist_config("gan", 8, *overrides, "resume=true"))
+    assert resumed["global_step"] == 8 and resumed["wandb_run_id"] == run_id
+
+    checkpoint = torch.load(last, weights_only=True)
+    del checkpoint[WANDB_RUN_ID_KEY]
+    torch.save(checkpoint, last)
+    remove_local_wandb_runs()
+    again = train(fmnist_config("gan", 12, *overrides, "resume=true"))
+    assert again["global_step"] == 12 and again["wandb_run_id"] == run_id
+    (folder,) = (run / "wandb").glob("offline-run-*")
+    assert folder.name.endswith(f"-{run_id}")
+
+
+def test_wandb_run_is_reported_and_finished_only_once_started(tmp_path: Path) -> None:
+    """Lightning's logger starts a W&B run when its ``experiment`` is first touched; genlab's
+    summary and finish must not start one just to report or close it."""
+    idle = WandbLogger(save_dir=str(tmp_path / "idle"), mode="offline")
+    assert wandb_run_info([idle]) == {}
+    finish_wandb([idle], exit_code=0)
+    assert wandb.run is None and not (tmp_path / "idle").exists()
+
+    used = WandbLogger(save_dir=str(tmp_path / "used"), mode="offline")
+    used.log_metrics({"x": 1.0}, step=0)
+    info = wandb_run_info([used])
+    assert info["wandb_run_id"] == used.version and info["wandb_mode"] == "offline"
+    assert info["wandb_url"] is None
+    wandb_dir = Path(info["wandb_dir"])
+    assert wandb_dir.parent == tmp_path / "used" / "wandb" and wandb_dir.name.endswith(used.version)
+    finish_wandb([used], exit_code=0)
+    assert wandb.run is None
 
 
 @pytest.mark.slow

@@ -1,6 +1,5 @@
 """Lightning callbacks genlab adds to every run."""
 
-from genlab.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from genlab.callbacks.divergence import DivergenceGuard
 from genlab.callbacks.fidelity import FidelityMetrics
 from genlab.callbacks.progress import StepProgressBar
@@ -8,7 +7,6 @@ from genlab.callbacks.replicas import ReplicasInSync
 from genlab.callbacks.sample_grid import SampleGrid
 
 __all__ = [
-    "ConfigInCheckpoint",
     "DivergenceGuard",
     "FidelityMetrics",
     "ReplicasInSync",

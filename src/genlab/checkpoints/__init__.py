@@ -1,6 +1,8 @@
-"""Checkpoint files: atomic writes, periodic saving, resuming a run from its newest valid one."""
+"""Checkpoint files: what genlab stores in them, atomic writes, periodic saving, resuming a run
+from its newest valid one."""
 
 from genlab.checkpoints.atomic_io import AtomicCheckpointIO
+from genlab.checkpoints.format import RunRecordInCheckpoint
 from genlab.checkpoints.periodic import PeriodicCheckpoint
 from genlab.checkpoints.resume import (
     check_checkpoint_for_run,
@@ -16,6 +18,7 @@ __all__ = [
     "AtomicCheckpointIO",
     "PeriodicCheckpoint",
     "RNGStateInCheckpoint",
+    "RunRecordInCheckpoint",
     "StopSignals",
     "check_checkpoint_for_run",
     "check_weights_fit",

@@ -11,8 +11,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
+from genlab.checkpoints.format import checkpoint_config, read_checkpoint
 from genlab.errors import CheckpointError, ConfigError
-from genlab.models.loading import CONFIG_KEY, read_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def check_checkpoint_for_run(path: Path, model_name: str) -> dict[str, Any]:
 
 
 def _check_family(checkpoint: dict[str, Any], path: Path, model_name: str) -> None:
-    written_by = checkpoint[CONFIG_KEY].get("model_name")
+    written_by = checkpoint_config(checkpoint).get("model_name")
     if written_by != model_name:
         raise CheckpointError(
             f"{path} is a checkpoint of model={written_by}, but this run trains "
@@ -90,7 +90,7 @@ def check_weights_fit(path: Path, model: nn.Module, run_config: DictConfig) -> N
     expected = {key: tuple(value.shape) for key, value in model.state_dict().items()}
     if saved == expected:
         return
-    differing = _differing_values(checkpoint[CONFIG_KEY].get("model", {}), run_config.model)
+    differing = _differing_values(checkpoint_config(checkpoint).get("model", {}), run_config.model)
     mismatch = next(
         (
             f"{key}: {saved.get(key, 'missing')} in the checkpoint, {expected.get(key, 'absent')} here"
@@ -141,7 +141,7 @@ def finished_run(
     checkpoint = read_checkpoint(checkpoint_path)
     if checkpoint.get("global_step") != summary.get("global_step"):
         return False
-    trained_with = checkpoint[CONFIG_KEY].get("trainer", {})
+    trained_with = checkpoint_config(checkpoint).get("trainer", {})
     return not any(
         _larger_budget(trainer_config.get(key), trained_with.get(key)) for key in _BUDGET_KEYS
     )

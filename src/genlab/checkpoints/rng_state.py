@@ -9,8 +9,7 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-RNG_KEY = "genlab_rng_states"
-RANKS_KEY = "genlab_rng_states_of_ranks"
+from genlab.checkpoints.format import RANKS_KEY, RNG_KEY, checkpoint_rng_states
 
 
 class RNGStateInCheckpoint(pl.Callback):
@@ -41,12 +40,7 @@ class RNGStateInCheckpoint(pl.Callback):
     def on_load_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
     ) -> None:
-        if trainer.world_size == 1:
-            self._restore = checkpoint.get(RNG_KEY)
-            return
-        of_ranks = checkpoint.get(RANKS_KEY)
-        if of_ranks is not None and len(of_ranks) == trainer.world_size:
-            self._restore = of_ranks[trainer.global_rank]
+        self._restore = checkpoint_rng_states(checkpoint, trainer.global_rank, trainer.world_size)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._restore is not None:

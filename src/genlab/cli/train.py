@@ -82,9 +82,9 @@ def _train(
     import pytorch_lightning as pl
     from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
-    from genlab.callbacks import ConfigInCheckpoint
     from genlab.checkpoints import (
         RNGStateInCheckpoint,
+        RunRecordInCheckpoint,
         StopSignals,
         check_weights_fit,
         finished_run,
@@ -112,7 +112,7 @@ def _train(
                 previous["global_step"],
             )
             return previous
-        _continue_wandb_run(cfg, run_dir)
+        _continue_wandb_run(cfg, run_dir, ckpt_path)
     if _USER_WANDB_DATA_DIR is None:
         # W&B stages checkpoint artifacts here until they are synced: inside the run dir,
         # not in the home directory, so deleting a run frees its space.
@@ -132,7 +132,7 @@ def _train(
     callbacks = [
         *instantiate_group(cfg.get("callbacks")),
         *extra_callbacks,
-        ConfigInCheckpoint(resolved),
+        RunRecordInCheckpoint(resolved),
         RNGStateInCheckpoint(),
         stop_signals,
     ]
@@ -265,11 +265,11 @@ def _checkpoint_dir(cfg: DictConfig) -> Path:
     return Path(configured) if configured else Path(cfg.paths.output_dir) / "checkpoints"
 
 
-def _continue_wandb_run(cfg: DictConfig, run_dir: Path) -> None:
+def _continue_wandb_run(cfg: DictConfig, run_dir: Path, ckpt_path: Path) -> None:
     """A resumed run logs into the W&B run it started, not a new one."""
-    from genlab.tracking.wandb_run import previous_wandb_run_id
+    from genlab.tracking.wandb_run import wandb_run_id_to_continue
 
-    run_id = previous_wandb_run_id(run_dir)
+    run_id = wandb_run_id_to_continue(ckpt_path, run_dir)
     wandb_cfg = OmegaConf.select(cfg, "logger.wandb")
     if run_id is None or wandb_cfg is None:
         return

@@ -5,10 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytorch_lightning.loggers import Logger
 from pytorch_lightning.loggers import WandbLogger as LightningWandbLogger
+
+from genlab.checkpoints.format import checkpoint_wandb_run_id, read_checkpoint
+from genlab.tracking.summary import previous_summary
+
+if TYPE_CHECKING:
+    from wandb import Run
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +32,29 @@ def wandb_loggers(loggers: Iterable[Logger]) -> list[LightningWandbLogger]:
     return [logger for logger in loggers if isinstance(logger, LightningWandbLogger)]
 
 
+def _started_run(logger: LightningWandbLogger) -> Run | None:
+    """The W&B run ``logger`` started (or joined), without starting one: Lightning's
+    ``logger.experiment`` would start a run when there is none. Lightning's logger makes its
+    run W&B's current one (``wandb.run``) and reports its id as ``version``."""
+    import wandb
+
+    run = wandb.run
+    if run is None or run.id != logger.version:
+        return None
+    return run
+
+
 def wandb_run_info(loggers: Iterable[Logger]) -> dict[str, Any]:
     """Where the W&B run is, for summary.json and the final message."""
     for logger in wandb_loggers(loggers):
-        run = logger.experiment
+        run = _started_run(logger)
+        if run is None:
+            continue
         return {
             "wandb_run_id": run.id,
-            "wandb_mode": "offline" if run.settings._offline else "online",
+            "wandb_mode": "offline" if run.offline else "online",
             "wandb_dir": str(Path(run.dir).parent),
-            "wandb_url": run.url if not run.settings._offline else None,
+            "wandb_url": None if run.offline else run.url,
         }
     return {}
 
@@ -42,28 +62,31 @@ def wandb_run_info(loggers: Iterable[Logger]) -> dict[str, Any]:
 def finish_wandb(loggers: Iterable[Logger], exit_code: int) -> None:
     """Close the run; a non-zero exit code marks it failed in W&B."""
     for logger in wandb_loggers(loggers):
-        if logger._experiment is not None:
-            try:
-                logger._experiment.finish(exit_code=exit_code)
-            except OSError as exc:  # e.g. a full disk: the run's own outcome matters more
-                log.warning("The W&B run could not be finished: %s", exc)
-            logger._experiment = None
+        run = _started_run(logger)
+        if run is None:
+            continue
+        try:
+            run.finish(exit_code=exit_code)
+        except OSError as exc:  # e.g. a full disk: the run's own outcome matters more
+            log.warning("The W&B run could not be finished: %s", exc)
 
 
 def update_wandb_summary(loggers: Iterable[Logger], summary: dict[str, Any]) -> None:
     """The run's final numbers in the W&B run summary, as in summary.json."""
     for logger in wandb_loggers(loggers):
-        if logger._experiment is not None:
-            logger._experiment.summary.update(
+        run = _started_run(logger)
+        if run is not None:
+            run.summary.update(
                 {f"genlab/{key}": value for key, value in summary.items() if value is not None}
             )
 
 
-def previous_wandb_run_id(run_dir: Path) -> str | None:
-    """The id of the newest W&B run written into ``run_dir``: W&B names each run's folder
-    ``<offline-run|run>-<time>-<id>``."""
-    runs = [p for p in (run_dir / "wandb").glob("*run-*-*") if p.is_dir()]
-    if not runs:
-        return None
-    newest = max(runs, key=lambda p: p.name.rsplit("-", 2)[-2])
-    return newest.name.rsplit("-", 1)[-1]
+def wandb_run_id_to_continue(checkpoint_path: Path, run_dir: Path) -> str | None:
+    """The W&B run a resumed run logs into: the one named in the checkpoint it resumes from,
+    or, for a checkpoint written before genlab stored that id, the one in the run's
+    summary.json (``None`` when neither has one)."""
+    run_id = checkpoint_wandb_run_id(read_checkpoint(checkpoint_path))
+    if run_id is None:
+        previous = previous_summary(run_dir) or {}
+        run_id = previous.get("wandb_run_id")
+    return run_id
