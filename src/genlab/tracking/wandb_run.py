@@ -11,7 +11,7 @@ from pytorch_lightning.loggers import Logger
 from pytorch_lightning.loggers import WandbLogger as LightningWandbLogger
 
 from genlab.checkpoints.format import checkpoint_wandb_run_id, read_checkpoint
-from genlab.tracking.summary import previous_summary
+from genlab.tracking.summary import WANDB_SUMMARY_PREFIX, previous_summary
 
 if TYPE_CHECKING:
     from wandb import Run
@@ -77,7 +77,11 @@ def update_wandb_summary(loggers: Iterable[Logger], summary: dict[str, Any]) -> 
         run = _started_run(logger)
         if run is not None:
             run.summary.update(
-                {f"genlab/{key}": value for key, value in summary.items() if value is not None}
+                {
+                    f"{WANDB_SUMMARY_PREFIX}{key}": value
+                    for key, value in summary.items()
+                    if value is not None
+                }
             )
 
 
