@@ -26,7 +26,7 @@ from genlab.metrics.fidelity import UInt8Tensor, compute_metrics
 from genlab.metrics.protocol import MetricProtocol
 from genlab.metrics.weights import INCEPTION, WeightsNotFoundError, resolve_inception_weights
 from genlab.paths import config_dir
-from tests.conftest import FASHION_MNIST_MIRROR, REPORTED_METRICS
+from tests.helpers import FASHION_MNIST_MIRROR, REPORTED_METRICS
 
 DOMAIN = "genlab-fashion-mnist-cnn"
 
