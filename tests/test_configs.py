@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
+import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
@@ -46,8 +47,16 @@ def test_model_and_data_instantiate(model: str, data: str, tmp_path: Path) -> No
 
 @pytest.mark.parametrize("loss", config_options("model/loss"))
 def test_every_loss_plugs_into_the_gan(loss: str, tmp_path: Path) -> None:
+    """Each side's loss is a finite scalar that rewards that side: the discriminator for
+    scoring real above fake, the generator for fakes scored high."""
     cfg = compose_train([f"model/loss={loss}"], tmp_path)
-    assert type(instantiate(cfg.model).loss).__module__ == "genlab.losses.adversarial"
+    loss_fn = instantiate(cfg.model).loss
+    high, low = torch.ones(8, 1), -torch.ones(8, 1)
+    right, wrong = loss_fn.discriminator(high, low), loss_fn.discriminator(low, high)
+    fooled, caught = loss_fn.generator(high), loss_fn.generator(low)
+    for value in (right, wrong, fooled, caught):
+        assert value.shape == () and torch.isfinite(value)
+    assert right < wrong and fooled < caught
 
 
 @pytest.mark.parametrize("experiment", config_options("experiment"))
