@@ -1,14 +1,12 @@
-"""Shared fixtures: real Fashion-MNIST, a generated image folder, Hydra composition, the CLI.
+"""Shared fixtures: real Fashion-MNIST, a generated image folder, Hydra composition. Helpers
+that are not fixtures live in tests/helpers.py.
 
 Under CI=true a missing prerequisite fails the test instead of skipping it.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,24 +15,7 @@ import pytest
 from omegaconf import DictConfig
 from PIL import Image
 
-from genlab.config import compose_train_config
-
-REPO = Path(__file__).resolve().parents[1]
-FASHION_MNIST_MIRROR = Path("/usr/share/datasets/fashion-mnist")
-# The metric keys summary.json and evaluate.py report (the contract's names).
-REPORTED_METRICS = {
-    "fid", "is_mean", "is_std", "kid_mean", "kid_std", "precision", "recall", "density", "coverage",
-}  # fmt: skip
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip locally when a prerequisite is missing; fail in CI, which must provide it."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"CI must provide this prerequisite: {reason}")
-    pytest.skip(reason)
+from tests.helpers import FASHION_MNIST_MIRROR, compose_train, require
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -74,9 +55,6 @@ def image_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-compose_train = compose_train_config
-
-
 @pytest.fixture
 def train_config(tmp_path: Path) -> Callable[..., DictConfig]:
     """compose_train with a small, fast base: few steps, local W&B offline, tiny widths."""
@@ -85,34 +63,3 @@ def train_config(tmp_path: Path) -> Callable[..., DictConfig]:
         return compose_train(["debug=fast", *overrides], tmp_path / "run")
 
     return make
-
-
-def execute_notebook(name: str, workdir: Path) -> str:
-    """Runs notebooks/<name> headless from workdir (its kernel sees this process's
-    environment); returns the cells' outputs as JSON text. Notebooks are committed with their
-    outputs stripped."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    notebook = nbformat.read(REPO / "notebooks" / name, as_version=4)
-    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), (
-        "notebooks are committed with outputs stripped"
-    )
-    NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(workdir)}}).execute()
-    return json.dumps([c.get("outputs", []) for c in notebook.cells])
-
-
-def run_cli(
-    script: str, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Runs scripts/<script>.py in a fresh interpreter, as a user would."""
-    full_env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", **(env or {})}
-    full_env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run(
-        [sys.executable, str(REPO / "scripts" / f"{script}.py"), *args],
-        cwd=cwd or REPO,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )

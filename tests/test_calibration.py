@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from genlab.metrics.calibration import reference_sets
-from tests.conftest import run_cli
-from tests.test_cli import assert_user_error
+from tests.helpers import assert_user_error, run_cli
 
 
 def build(name: str, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

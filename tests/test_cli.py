@@ -11,23 +11,19 @@ import pytest
 import yaml
 
 from genlab.tracking.summary import read_summary
-from tests.conftest import REPORTED_METRICS, execute_notebook, run_cli
+from tests.helpers import (
+    REPORTED_METRICS,
+    assert_no_good_run,
+    assert_user_error,
+    execute_notebook,
+    run_cli,
+)
 
 FAST = [
     "debug=fast",
     "model.generator.width=16",
     "model.discriminator.width=16",
 ]
-
-
-def assert_user_error(result, *fragments: str) -> None:
-    """Exit status 2, one 'genlab: error:' line naming the fix, and no traceback."""
-    assert result.returncode == 2, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    errors = [line for line in result.stderr.splitlines() if line.startswith("genlab: error:")]
-    assert len(errors) == 1, result.stderr[-3000:]
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
 
 
 @pytest.fixture(scope="module")
@@ -406,13 +402,6 @@ def test_help_and_cfg_job() -> None:
     assert result.returncode == 0 and "model: gan, vae, wgan, wgan_gp" in result.stdout
     result = run_cli("train", "model=vae", "--cfg", "job")
     assert result.returncode == 0 and "genlab.models.VAE" in result.stdout
-
-
-def assert_no_good_run(run: Path) -> None:
-    """A rejected run leaves no checkpoint and no summary that could pass for a result."""
-    assert not (run / "checkpoints").exists()
-    summary = run / "summary.json"
-    assert not summary.exists() or json.loads(summary.read_text())["status"] != "ok"
 
 
 @pytest.mark.parametrize(

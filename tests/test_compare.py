@@ -16,8 +16,7 @@ from scipy import stats
 
 from genlab.compare.runs import find_run_dirs, load_run
 from genlab.compare.variants import group_variants
-from tests.conftest import require, run_cli
-from tests.test_cli import assert_user_error
+from tests.helpers import assert_user_error, require, run_cli
 
 # variant -> seed -> final metrics; A beats B on fid and is_mean, B beats A on kid_mean.
 FINALS = {

@@ -6,39 +6,32 @@ from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
+import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from genlab.cli.train import instantiate_group
 from genlab.compare.stats import METRICS
 from genlab.models import GenerativeModule
-from genlab.paths import config_dir
 from genlab.reproduce.baseline import Baseline
-from tests.conftest import compose_train
-
-CONF = config_dir()
-
-
-def options(group: str) -> list[str]:
-    """The group's options, with those in sub-folders (``experiment=lucic2018/...``); files
-    starting with ``_`` are shared parts, not options."""
-    return sorted(
-        p.relative_to(CONF / group).with_suffix("").as_posix()
-        for p in (CONF / group).rglob("*.yaml")
-        if not p.name.startswith("_") and ((CONF / group) == p.parent or group == "experiment")
-    )
+from tests.helpers import CONF, compose_train, config_options, model_options
 
 
 def test_groups_hold_the_contracted_options() -> None:
-    assert set(options("model")) >= {"gan", "wgan_gp", "vae"}
-    assert set(options("data")) >= {"fashion_mnist", "mnist", "cifar10", "image_folder"}
-    assert set(options("trainer")) >= {"cpu", "gpu"}
-    assert set(options("logger")) >= {"wandb", "csv", "tensorboard", "none"}
-    assert set(options("model/loss")) >= {"non_saturating", "minimax", "hinge", "least_squares"}
+    assert set(model_options()) >= {"gan", "wgan_gp", "vae"}
+    assert set(config_options("data")) >= {"fashion_mnist", "mnist", "cifar10", "image_folder"}
+    assert set(config_options("trainer")) >= {"cpu", "gpu"}
+    assert set(config_options("logger")) >= {"wandb", "csv", "tensorboard", "none"}
+    assert set(config_options("model/loss")) >= {
+        "non_saturating",
+        "minimax",
+        "hinge",
+        "least_squares",
+    }
 
 
-@pytest.mark.parametrize("model", options("model"))
-@pytest.mark.parametrize("data", options("data"))
+@pytest.mark.parametrize("model", model_options())
+@pytest.mark.parametrize("data", config_options("data"))
 def test_model_and_data_instantiate(model: str, data: str, tmp_path: Path) -> None:
     overrides = [f"model={model}", f"data={data}"]
     if data == "image_folder":
@@ -52,33 +45,41 @@ def test_model_and_data_instantiate(model: str, data: str, tmp_path: Path) -> No
     assert isinstance(instantiate(cfg.data), pl.LightningDataModule)
 
 
-@pytest.mark.parametrize("loss", options("model/loss"))
+@pytest.mark.parametrize("loss", config_options("model/loss"))
 def test_every_loss_plugs_into_the_gan(loss: str, tmp_path: Path) -> None:
+    """Each side's loss is a finite scalar that rewards that side: the discriminator for
+    scoring real above fake, the generator for fakes scored high."""
     cfg = compose_train([f"model/loss={loss}"], tmp_path)
-    assert type(instantiate(cfg.model).loss).__module__ == "genlab.losses.adversarial"
+    loss_fn = instantiate(cfg.model).loss
+    high, low = torch.ones(8, 1), -torch.ones(8, 1)
+    right, wrong = loss_fn.discriminator(high, low), loss_fn.discriminator(low, high)
+    fooled, caught = loss_fn.generator(high), loss_fn.generator(low)
+    for value in (right, wrong, fooled, caught):
+        assert value.shape == () and torch.isfinite(value)
+    assert right < wrong and fooled < caught
 
 
-@pytest.mark.parametrize("experiment", options("experiment"))
+@pytest.mark.parametrize("experiment", config_options("experiment"))
 def test_experiments_compose(experiment: str, tmp_path: Path) -> None:
     cfg = compose_train([f"experiment={experiment}"], tmp_path)
     assert cfg.experiment_name == experiment
     assert isinstance(instantiate(cfg.model), GenerativeModule)
 
 
-@pytest.mark.parametrize("name", options("baseline"))
+@pytest.mark.parametrize("name", config_options("baseline"))
 def test_baselines_run_their_experiments_at_every_budget(name: str, tmp_path: Path) -> None:
     config = OmegaConf.to_container(OmegaConf.load(CONF / "baseline" / f"{name}.yaml"))
     baseline = Baseline.from_dict(config)
     assert baseline.name == name and baseline.paper_metric in METRICS
     for variant in baseline.variants:
-        assert variant.experiment in options("experiment"), variant
+        assert variant.experiment in config_options("experiment"), variant
         for budget in baseline.budgets.values():
             overrides = [*budget.overrides, *budget.variant_overrides.get(variant.name, ())]
             cfg = compose_train([f"experiment={variant.experiment}", *overrides], tmp_path)
             assert isinstance(instantiate(cfg.model), GenerativeModule), (variant, budget)
 
 
-@pytest.mark.parametrize("logger", options("logger"))
+@pytest.mark.parametrize("logger", config_options("logger"))
 @pytest.mark.parametrize("trainer", ["cpu", "ddp_cpu", "ddp_cpu_spawn"])
 def test_loggers_trainers_callbacks_instantiate(logger: str, trainer: str, tmp_path: Path) -> None:
     cfg = compose_train([f"logger={logger}", f"trainer={trainer}"], tmp_path)

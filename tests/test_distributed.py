@@ -20,8 +20,16 @@ from genlab.config import check_train_config
 from genlab.errors import ConfigError
 from genlab.paths import config_dir
 from genlab.tracking.summary import read_summary
-from tests.conftest import REPO, compose_train, require, run_cli
-from tests.test_cli import assert_no_good_run, assert_user_error
+from tests.helpers import (
+    REPO,
+    SMALL_GAN,
+    assert_no_good_run,
+    assert_user_error,
+    compose_train,
+    csv_losses,
+    require,
+    run_cli,
+)
 
 SMALL = ["debug=fast", "logger=csv", "metrics=off"]
 # For the test-only parts in tests/ddp_models.py, named by _target_ in the runs' configs.
@@ -84,7 +92,6 @@ def test_a_ddp_run_stopped_mid_epoch_resumes_exactly(
 ) -> None:
     """Each rank continues its own shard of the interrupted epoch and its own latents: the
     losses after the resume and the final weights are the uninterrupted run's."""
-    from tests.test_reliability import SMALL_GAN, csv_losses
 
     # 320 images in batches of 8 per rank: an epoch is 20 batches (40 steps); 30 is mid-epoch.
     common = [

@@ -31,7 +31,7 @@ from genlab.metrics.extrapolation import extrapolate
 from genlab.metrics.fidelity import compute_metrics
 from genlab.metrics.protocol import MetricProtocol
 from genlab.paths import config_dir
-from tests.conftest import FASHION_MNIST_MIRROR, REPORTED_METRICS
+from tests.helpers import FASHION_MNIST_MIRROR, REPORTED_METRICS
 
 DOMAIN = "genlab-fashion-mnist-cnn"
 

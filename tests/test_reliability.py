@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import shutil
 import signal
 import subprocess
@@ -28,19 +27,19 @@ from genlab.config_types import check_value_type
 from genlab.errors import ConfigError, TrainingDiverged
 from genlab.tracking.lock import DirectoryLock
 from genlab.tracking.summary import read_summary
-from tests.conftest import FASHION_MNIST_MIRROR, REPO, REPORTED_METRICS, compose_train, require
-from tests.test_cli import assert_no_good_run, assert_user_error
-
-SMALL_GAN = ["model.generator.width=16", "model.discriminator.width=16"]
-SMALL_VAE = ["model.encoder.trunk.width=16", "model.decoder.width=16"]
-LOSSES = ["train/d_loss", "train/g_loss"]
-
-
-def csv_losses(run: Path) -> pd.DataFrame:
-    """Per-batch losses of a run with logger=csv and trainer.log_every_n_steps=1."""
-    frame = pd.read_csv(run / "csv" / "metrics.csv")
-    return frame.dropna(subset=LOSSES).set_index("step")[LOSSES]
-
+from tests.helpers import (
+    FASHION_MNIST_MIRROR,
+    REPO,
+    REPORTED_METRICS,
+    SMALL_GAN,
+    SMALL_VAE,
+    assert_no_good_run,
+    assert_user_error,
+    cli_env,
+    compose_train,
+    csv_losses,
+    require,
+)
 
 # -- resume after a kill -----------------------------------------------------------------------
 
@@ -64,12 +63,6 @@ RESUMABLE = [
 
 def train_command(*args: str) -> list[str]:
     return [sys.executable, str(REPO / "scripts" / "train.py"), *args]
-
-
-def cli_env() -> dict[str, str]:
-    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
-    env.pop("HYDRA_FULL_ERROR", None)
-    return env
 
 
 @pytest.mark.slow

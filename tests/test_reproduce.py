@@ -17,8 +17,7 @@ from genlab.paths import config_dir
 from genlab.reproduce.baseline import Baseline, BaselineVariant
 from genlab.reproduce.report import paper_vs_genlab, ranking_agreement
 from genlab.reproduce.runner import RunResult
-from tests.conftest import REPO, run_cli
-from tests.test_reliability import cli_env
+from tests.helpers import REPO, cli_env, run_cli
 
 
 def load_baseline(name: str) -> Baseline:

@@ -13,9 +13,7 @@ import yaml
 from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.pruning import EvaluationReader, make_pruner
 from genlab.tracking.summary import read_summary
-from tests.conftest import run_cli
-from tests.test_cli import assert_user_error
-from tests.test_sweeps import sweep_env, trials
+from tests.helpers import assert_user_error, run_cli, sweep_env, trials
 
 
 def with_early_terminate(early_terminate: dict) -> SweepDefinition:

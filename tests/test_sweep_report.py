@@ -14,9 +14,7 @@ from PIL import Image
 from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.report import REPORT_PNGS, write_report
 from genlab.sweeps.search_space import suggest
-from tests.conftest import run_cli
-from tests.test_cli import assert_user_error
-from tests.test_sweeps import sweep_env
+from tests.helpers import assert_user_error, run_cli, sweep_env
 
 DEFINITION = SweepDefinition.from_dict(
     {

@@ -22,10 +22,16 @@ from hydra.core.global_hydra import GlobalHydra
 from genlab.paths import config_dir
 from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.queue import fill, planned_params, waiting
-from tests.conftest import REPO, require, run_cli
+from tests.helpers import (
+    REPO,
+    assert_user_error,
+    load_definition,
+    require,
+    run_cli,
+    sweep_env,
+    trials,
+)
 from tests.postgres import postgres_bin, postgres_server
-from tests.test_cli import assert_user_error
-from tests.test_sweeps import load_definition, sweep_env, trials
 
 
 @pytest.fixture(scope="module")

@@ -18,42 +18,31 @@ import optuna
 import pandas as pd
 import pytest
 import yaml
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
 from genlab.errors import ConfigError
-from genlab.paths import config_dir
 from genlab.sweeps.definition import SweepDefinition, schema_violations
 from genlab.sweeps.local import trial_folder_name
 from genlab.sweeps.search_space import grid_size, make_sampler, suggest
 from genlab.sweeps.table import write_tables
 from genlab.tracking.summary import read_summary
-from tests.conftest import REPO, execute_notebook, run_cli
-from tests.test_cli import assert_user_error
+from tests.helpers import (
+    REPO,
+    assert_user_error,
+    config_options,
+    execute_notebook,
+    load_definition,
+    run_cli,
+    sweep_env,
+    trials,
+)
 
-SWEEP_NAMES = sorted(p.stem for p in (REPO / "conf" / "sweep").glob("*.yaml"))
+SWEEP_NAMES = config_options("sweep")
 LOSSES = {
     "genlab.losses.NonSaturatingLoss",
     "genlab.losses.HingeLoss",
     "genlab.losses.LeastSquaresLoss",
 }
-
-
-def load_definition(name: str) -> SweepDefinition:
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
-        cfg = compose("sweep", overrides=[f"sweep={name}"])
-    return SweepDefinition.from_dict(OmegaConf.to_container(cfg.sweep), name)
-
-
-def sweep_env(tmp: Path) -> dict[str, str]:
-    """No W&B key anywhere: backend=auto must choose local."""
-    return {"NETRC": str(tmp / "no_netrc"), "WANDB_API_KEY": ""}
-
-
-def trials(sweep_dir: Path) -> pd.DataFrame:
-    return pd.read_csv(sweep_dir / "trials.csv")
 
 
 # --- definitions ---------------------------------------------------------------------------

@@ -12,20 +12,22 @@ import pytest
 import pytorch_lightning as pl
 import torch
 import wandb
+from hydra.utils import get_class
 from omegaconf import DictConfig
 
 from genlab.checkpoints.format import WANDB_RUN_ID_KEY
 from genlab.cli.train import train
-from genlab.models import load_checkpoint
+from genlab.models import GAN, VAE, WGAN, WGANGP, load_checkpoint
 from genlab.tracking.summary import read_summary
 from genlab.tracking.wandb_run import WandbLogger, finish_wandb, wandb_run_info
+from tests.helpers import model_options, small_networks
 
-MODELS = ["gan", "wgan_gp", "vae"]
-SMALL_NETS = {
-    "gan": ["model.generator.width=16", "model.discriminator.width=16"],
-    "wgan_gp": ["model.generator.width=16", "model.discriminator.width=16"],
-    "wgan": ["model.generator.width=16", "model.discriminator.width=16"],
-    "vae": ["model.encoder.trunk.width=16", "model.decoder.width=16"],
+# The values each model class reports; a subclass reports its bases' too.
+TRAINING_VALUES = {
+    GAN: {"train/d_loss", "train/g_loss"},
+    WGAN: {"train/wasserstein"},
+    WGANGP: {"train/gradient_penalty", "train/wasserstein"},
+    VAE: {"train/elbo", "train/recon", "train/kl", "val/elbo", "val/recon", "val/kl"},
 }
 # Papers' experiments on the image folder at their datasets' shapes, with tiny networks.
 PAPER_SETUPS = {
@@ -51,14 +53,14 @@ def fmnist_config(
     """A small, logger-free run of ``model`` on real Fashion-MNIST for ``steps`` steps."""
 
     def make(model: str, steps: int, *overrides: str) -> DictConfig:
-        return train_config(
+        cfg = train_config(
             f"model={model}",
             f"data.root={fashion_mnist_root}",
             f"trainer.max_steps={steps}",
             "logger=none",
-            *SMALL_NETS[model],
             *overrides,
         )
+        return small_networks(cfg)
 
     return make
 
@@ -67,26 +69,34 @@ def _losses(summary: dict) -> dict[str, float]:
     return {k: v for k, v in summary.items() if k.startswith(("train/", "val/"))}
 
 
-@pytest.mark.parametrize("model", MODELS)
+def _training_values(cfg: DictConfig) -> set[str]:
+    model_class = get_class(cfg.model._target_)
+    return set().union(*(TRAINING_VALUES.get(c, set()) for c in model_class.__mro__))
+
+
+def _batches(cfg: DictConfig) -> int:
+    """Batches a run of trainer.max_steps optimizer steps consumes: an adversarial model
+    makes n_disc discriminator steps and one generator step per n_disc batches."""
+    steps, n_disc = cfg.trainer.max_steps, cfg.model.get("n_disc")
+    if n_disc is None:
+        return steps
+    assert steps % (n_disc + 1) == 0, "a budget of whole generator updates"
+    return steps // (n_disc + 1) * n_disc
+
+
+@pytest.mark.parametrize("model", model_options())
 def test_trains_on_fashion_mnist(model: str, fmnist_config: Callable[..., DictConfig]) -> None:
     cfg = fmnist_config(model, 24)
     summary = train(cfg)
     assert summary["status"] == "ok"
     assert summary["global_step"] == 24
     losses = _losses(summary)
-    expected = {
-        "gan": {"train/d_loss", "train/g_loss"},
-        "wgan_gp": {"train/d_loss", "train/g_loss", "train/gradient_penalty", "train/wasserstein"},
-        "vae": {"train/elbo", "train/recon", "train/kl", "val/elbo", "val/recon", "val/kl"},
-    }[model]
-    assert expected <= losses.keys()
+    assert _training_values(cfg) <= losses.keys() and losses, losses
     assert all(v is not None and math.isfinite(v) for v in losses.values()), losses
-    batch = cfg.data.batch_size
-    batches = {"gan": 12, "wgan_gp": 20, "vae": 24}[model]  # optimizer steps per batch differ
-    assert summary["images_seen"] == batches * batch
+    assert summary["images_seen"] == _batches(cfg) * cfg.data.batch_size
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", model_options())
 def test_trains_on_an_image_folder(
     model: str, image_folder: Path, train_config: Callable[..., DictConfig]
 ) -> None:
@@ -100,8 +110,8 @@ def test_trains_on_an_image_folder(
         "trainer.max_steps=20",
         "logger=none",
         "metrics=off",  # the image-folder default, Inception, has no weights offline
-        *SMALL_NETS[model],
     )
+    small_networks(cfg)
     summary = train(cfg)
     assert summary["status"] == "ok"
     assert all(math.isfinite(v) for v in _losses(summary).values())
@@ -164,7 +174,7 @@ def test_wgan_clips_every_critic_weight_after_each_critic_step(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", model_options())
 def test_checkpoint_reloads_and_samples_identically(
     model: str, fmnist_config: Callable[..., DictConfig]
 ) -> None:
@@ -353,10 +363,10 @@ class _LastStepValues(pl.Callback):
 def test_training_values_are_logged_every_n_batches_and_summarised_at_the_end(
     model: str, fashion_mnist_root: Path, train_config: Callable[..., DictConfig]
 ) -> None:
-    cfg = train_config(
-        f"model={model}", *SMALL_NETS[model], f"data.root={fashion_mnist_root}",
+    cfg = small_networks(train_config(
+        f"model={model}", f"data.root={fashion_mnist_root}",
         "trainer.max_steps=14", "trainer.log_every_n_steps=4", "logger=csv", "metrics=off",
-    )  # fmt: skip
+    ))  # fmt: skip
     last = _LastStepValues()
     summary = train(cfg, extra_callbacks=[last])
     logged = pd.read_csv(Path(cfg.paths.output_dir) / "csv" / "metrics.csv")

@@ -1,0 +1,168 @@
+"""What the test modules share besides fixtures (those live in conftest.py): the checkout's
+places, the config groups' options, composing configs, running the scripts as a user does and
+reading what a run leaves behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, OmegaConf
+
+from genlab.config import compose_train_config
+from genlab.paths import config_dir
+
+if TYPE_CHECKING:
+    from genlab.sweeps.definition import SweepDefinition
+
+REPO = Path(__file__).resolve().parents[1]
+CONF = config_dir()
+FASHION_MNIST_MIRROR = Path("/usr/share/datasets/fashion-mnist")
+# The metric keys summary.json and evaluate.py report (the contract's names).
+REPORTED_METRICS = {
+    "fid", "is_mean", "is_std", "kid_mean", "kid_std", "precision", "recall", "density", "coverage",
+}  # fmt: skip
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+SMALL_GAN = ["model.generator.width=16", "model.discriminator.width=16"]
+SMALL_VAE = ["model.encoder.trunk.width=16", "model.decoder.width=16"]
+ADVERSARIAL_LOSSES = ["train/d_loss", "train/g_loss"]
+
+compose_train = compose_train_config
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip locally when a prerequisite is missing; fail in CI, which must provide it."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide this prerequisite: {reason}")
+    pytest.skip(reason)
+
+
+# --- configs -------------------------------------------------------------------------------
+
+
+def config_options(group: str) -> list[str]:
+    """The group's options, with those in sub-folders (``experiment=lucic2018/...``); files
+    starting with ``_`` are shared parts, not options."""
+    return sorted(
+        p.relative_to(CONF / group).with_suffix("").as_posix()
+        for p in (CONF / group).rglob("*.yaml")
+        if not p.name.startswith("_") and ((CONF / group) == p.parent or group == "experiment")
+    )
+
+
+def model_options() -> list[str]:
+    """The model families (conf/model/*.yaml): a new file there is trained by the tests."""
+    return config_options("model")
+
+
+def compose_app(name: str, overrides: list[str]) -> DictConfig:
+    """The config of the Hydra app ``name`` (conf/<name>.yaml), with its hydra node."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
+        return compose(name, overrides=overrides, return_hydra_config=True)
+
+
+def small_networks(cfg: DictConfig, width: int = 16) -> DictConfig:
+    """cfg with every network of its model at ``width`` channels, whatever the family."""
+
+    def shrink(node: DictConfig) -> None:
+        for key in node:
+            if key == "width":
+                node[key] = width
+            elif OmegaConf.is_dict(node._get_node(key)):
+                shrink(node[key])
+
+    shrink(cfg.model)
+    return cfg
+
+
+def load_definition(name: str) -> SweepDefinition:
+    from genlab.sweeps.definition import SweepDefinition  # jsonschema: only where needed
+
+    cfg = compose_app("sweep", [f"sweep={name}"])
+    return SweepDefinition.from_dict(OmegaConf.to_container(cfg.sweep), name)
+
+
+# --- running the scripts ---------------------------------------------------------------------
+
+
+def cli_env() -> dict[str, str]:
+    """This process's environment for a script: W&B offline and quiet, Hydra's short errors."""
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+    env.pop("HYDRA_FULL_ERROR", None)
+    return env
+
+
+def run_cli(
+    script: str, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Runs scripts/<script>.py in a fresh interpreter, as a user would."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "scripts" / f"{script}.py"), *args],
+        cwd=cwd or REPO,
+        env={**cli_env(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def sweep_env(tmp: Path) -> dict[str, str]:
+    """No W&B key anywhere: backend=auto must choose local."""
+    return {"NETRC": str(tmp / "no_netrc"), "WANDB_API_KEY": ""}
+
+
+def execute_notebook(name: str, workdir: Path) -> str:
+    """Runs notebooks/<name> headless from workdir (its kernel sees this process's
+    environment); returns the cells' outputs as JSON text. Notebooks are committed with their
+    outputs stripped."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), (
+        "notebooks are committed with outputs stripped"
+    )
+    NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(workdir)}}).execute()
+    return json.dumps([c.get("outputs", []) for c in notebook.cells])
+
+
+# --- what runs leave behind -------------------------------------------------------------------
+
+
+def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """Exit status 2, one 'genlab: error:' line naming the fix, and no traceback."""
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("genlab: error:")]
+    assert len(errors) == 1, result.stderr[-3000:]
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+def assert_no_good_run(run: Path) -> None:
+    """A rejected run leaves no checkpoint and no summary that could pass for a result."""
+    assert not (run / "checkpoints").exists()
+    summary = run / "summary.json"
+    assert not summary.exists() or json.loads(summary.read_text())["status"] != "ok"
+
+
+def csv_losses(run: Path) -> pd.DataFrame:
+    """Per-batch losses of a GAN run with logger=csv and trainer.log_every_n_steps=1."""
+    frame = pd.read_csv(run / "csv" / "metrics.csv")
+    return frame.dropna(subset=ADVERSARIAL_LOSSES).set_index("step")[ADVERSARIAL_LOSSES]
+
+
+def trials(sweep_dir: Path) -> pd.DataFrame:
+    return pd.read_csv(sweep_dir / "trials.csv")
