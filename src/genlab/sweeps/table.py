@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
+from genlab.naming import short_value
 from genlab.sweeps.definition import SweepDefinition
 from genlab.tracking.summary import write_text_atomic
 
@@ -106,19 +106,6 @@ def ranked(definition: SweepDefinition, rows: list[dict[str, Any]]) -> list[dict
     scored = [r for r in rows if r["status"] == "ok" and r.get(metric) is not None]
     scored.sort(key=lambda r: float(r[metric]), reverse=not definition.minimize)
     return scored + [r for r in rows if r not in scored]
-
-
-def short_value(value: Any) -> Any:
-    """A value as a person reads it in a table: a class path by its class name, a float with
-    4 significant digits."""
-    if isinstance(value, str) and _DOTTED_PATH.fullmatch(value):
-        return value.rsplit(".", 1)[-1]
-    if isinstance(value, float):
-        return float(f"{value:.4g}")
-    return value
-
-
-_DOTTED_PATH = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+")
 
 
 def write_tables(sweep_dir: Path, definition: SweepDefinition, rows: list[dict[str, Any]]) -> None:
