@@ -24,7 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# (script, arguments); compare.py has no Hydra config, so no --cfg job
+# (script, arguments)
 COMMANDS: list[tuple[str, tuple[str, ...]]] = [
     ("train", ("--help",)),
     ("train", ("--cfg", "job")),
@@ -38,6 +38,7 @@ COMMANDS: list[tuple[str, tuple[str, ...]]] = [
     ("reproduce", ("--help",)),
     ("reproduce", ("--cfg", "job")),
     ("compare", ("--help",)),
+    ("compare", ("--cfg", "job")),
 ]
 # What a command should import only once it does its work.
 HEAVY = (

@@ -1,4 +1,5 @@
-"""python scripts/compare.py PATH... --out DIR: the same app as `genlab-compare`."""
+"""python scripts/compare.py 'runs=[RUN,...]' out=DIR: the same app as `genlab-compare`
+(also as ``python scripts/compare.py RUN... --out DIR``)."""
 
 from genlab.cli.compare import main
 

@@ -423,6 +423,32 @@ def test_trainer_argument_errors_are_user_errors(
 
 
 @pytest.mark.slow
+def test_multirun_job_folders_name_the_swept_values(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """Only the swept override names the folders: `seed=3` is the same in both jobs."""
+    result = run_cli(
+        "train", "-m", "model.optimizer_g.lr=1e-4,2e-4", "seed=3", "debug=fast", "metrics=off",
+        "logger=csv", "trainer.max_steps=2", f"data.root={fashion_mnist_root}",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = sorted(p.name for p in (tmp_path / "sweep").iterdir() if p.is_dir())
+    assert jobs == ["0_lr-0.0001", "1_lr-0.0002"]
+    assert read_summary(tmp_path / "sweep" / jobs[1])["seed"] == 3
+
+
+def test_job_folder_names_are_short_and_safe() -> None:
+    from genlab.naming import folder_name
+
+    name = folder_name(
+        "3", [("model/loss", "hinge"), ("data.root", "/a b/c=d"), ("x", "y" * 200)], "r"
+    )
+    assert name.startswith("3_loss-hinge_root--a-b-c-d_x-yyy") and len(name) == 120
+    assert folder_name("0", [], "gan_seed0") == "0_gan_seed0"
+
+
+@pytest.mark.slow
 def test_readme_multirun_works_as_written(fashion_mnist_root: Path, tmp_path: Path) -> None:
     """docs/training.md: `python scripts/train.py -m seed=...` with Hydra's default sweep dir, from
     any directory: one run dir per job under outputs/train/multiruns/, and no Hydra warning."""
@@ -439,7 +465,7 @@ def test_readme_multirun_works_as_written(fashion_mnist_root: Path, tmp_path: Pa
     assert "Job 0: ok in" in console and "(2/2 done in" in console
     (sweep,) = (tmp_path / "outputs" / "train" / "multiruns").iterdir()
     jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
-    assert jobs == ["0_gan_fashion_mnist_seed0", "1_gan_fashion_mnist_seed1"]
+    assert jobs == ["0_seed-0", "1_seed-1"]  # the number and the swept value
     for job in jobs:
         summary = read_summary(sweep / job)
         assert summary["status"] == "ok" and summary["global_step"] == 4

@@ -16,6 +16,7 @@ from scipy import stats
 
 from genlab.compare.runs import find_run_dirs, load_run
 from genlab.compare.variants import group_variants
+from genlab.errors import ConfigError
 from tests.helpers import assert_user_error, require, run_cli
 
 # variant -> seed -> final metrics; A beats B on fid and is_mean, B beats A on kid_mean.
@@ -125,6 +126,53 @@ def test_variant_statistics_match_scipy(runs: Path, tmp_path: Path) -> None:
             assert image.size[0] > 300
 
 
+def test_hydra_form_writes_only_into_out(runs: Path, tmp_path: Path) -> None:
+    """`compare.py 'runs=[...]' out=DIR`: no Hydra output dir, no .hydra/, no log file
+    anywhere else, and the working directory is unchanged (relative paths resolve from it)."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    result = run_cli("compare", f"runs=[{runs}]", "out=cmp", "eval_noise=0", cwd=cwd)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in cwd.iterdir()) == ["cmp"]
+    assert not (cwd / "cmp" / ".hydra").exists()
+    assert list(pd.read_csv(cwd / "cmp" / "comparison.csv")["variant"]) == [A, B]
+
+
+def test_the_flags_of_earlier_versions_compose_the_same_config(tmp_path: Path) -> None:
+    from hydra import compose, initialize_config_dir
+
+    from genlab.cli.compare import legacy_overrides
+    from genlab.paths import config_dir
+
+    odd, equals = tmp_path / "a run, it's [1]", tmp_path / "lr=0.1"  # paths, not overrides
+    odd.mkdir()
+    equals.mkdir()
+    legacy = legacy_overrides(
+        [str(odd), str(equals), "--out", "cmp dir", "--x=step", "--eval-noise", "3",
+         "--min-effect", "fid=2", "--min-effect=recall=0.02", "--allow-mixed-protocols",
+         "--wandb-project", "me/genlab", "--cfg", "job", "-m"]
+    )  # fmt: skip
+    assert legacy[:3] == ["--cfg", "job", "-m"]  # Hydra's flags first, as its parser wants
+    hydra_form = [
+        f"runs=['{odd}','{equals}']".replace("it's", "it\\'s"),
+        "out='cmp dir'",
+        "x=step",
+        "eval_noise=3",
+        "allow_mixed_protocols=true",
+        "wandb_project=me/genlab",
+        "min_effect={fid:2,recall:0.02}",
+    ]
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        expected = compose("compare", overrides=hydra_form)
+        assert compose("compare", overrides=legacy[3:]) == expected
+    assert expected.runs == [str(odd), str(equals)] and expected.out == "cmp dir"
+    assert expected.min_effect == {"fid": 2, "recall": 0.02} and expected.eval_noise == 3
+    with pytest.raises(ConfigError, match="--min-effect takes SCORE=DIFF"):
+        legacy_overrides(["RUN", "--out", "cmp", "--min-effect", "fid"])
+    with pytest.raises(ConfigError, match="--out needs a value"):
+        legacy_overrides(["RUN", "--out"])
+
+
 def test_no_verdict_without_two_seeds_and_no_interval_width_without_spread() -> None:
     from genlab.compare.stats import aggregate, pairwise, welch
 
@@ -213,9 +261,9 @@ def test_compare_prints_the_seed_counts_of_two_variants_over_three_seeds(
     assert "## How many seeds" in (out / "comparison.md").read_text()
 
     bad = run_cli("compare", str(root), "--out", str(out), "--min-effect", "fid=-1")
-    assert bad.returncode == 2 and "--min-effect takes SCORE=DIFF" in bad.stderr
+    assert_user_error(bad, "min_effect takes a positive difference", "fid=-1")
     unknown = run_cli("compare", str(root), "--out", str(out), "--min-effect", "coverage=0.1")
-    assert_user_error(unknown, "--min-effect names coverage")
+    assert_user_error(unknown, "min_effect names coverage")
 
 
 def test_table_cells_use_the_decimals_of_the_spread() -> None:
@@ -239,7 +287,9 @@ def test_runs_scored_under_different_protocols_are_refused_naming_the_fields(
     write_run(runs, "genlab.losses.HingeLoss", 7, {"fid": 9.0, "is_mean": 3.2}, num_generated=500)
     result = run_cli("compare", str(runs), "--out", str(tmp_path / "cmp"))
     assert_user_error(
-        result, "different metric protocols (num_generated 2000 vs 500)", "--allow-mixed-protocols"
+        result,
+        "different metric protocols (num_generated 2000 vs 500)",
+        "allow_mixed_protocols=true",
     )
 
 

@@ -185,7 +185,7 @@ def test_multirun_of_all_models_with_spawned_ranks(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
-    assert [job.name.split("_")[:2] for job in jobs] == [["0", "gan"], ["1", "wgan"], ["2", "vae"]]
+    assert [job.name for job in jobs] == ["0_model-gan", "1_model-wgan_gp", "2_model-vae"]
     for job in jobs:
         summary = read_summary(job)
         assert summary["status"] == "ok" and summary["global_step"] == 20

@@ -157,3 +157,12 @@ def test_train_help_shows_the_chosen_groups_and_no_private_parts() -> None:
 def test_other_apps_help_still_works(app: str) -> None:
     result = run_cli(app, "--help")
     assert result.returncode == 0 and "== Config" in result.stdout, result.stderr
+
+
+def test_compare_help_lists_every_key_of_its_config() -> None:
+    """`compare.py --help` is written by hand: one `key=...` line per key of conf/compare.yaml."""
+    keys = set(yaml.safe_load((REPO / "conf" / "compare.yaml").read_text())) - {"defaults", "hydra"}
+    result = run_cli("compare", "--help")
+    assert result.returncode == 0, result.stderr
+    listed = set(re.findall(r"^(\w+)=", result.stdout, flags=re.M))
+    assert listed == keys

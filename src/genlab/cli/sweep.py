@@ -45,8 +45,9 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
         )
         return []
     # Optuna and pandas load only for the local engine (docs/decisions.md).
+    from genlab.naming import short_value
     from genlab.sweeps.local import LocalSweep
-    from genlab.sweeps.table import TRIALS_MD, best_row, short_value, swept_parameters
+    from genlab.sweeps.table import TRIALS_MD, best_row, swept_parameters
 
     sweep_dir = Path(cfg.sweep_dir).absolute()  # also in a multirun (workers log below it)
     engine = LocalSweep(

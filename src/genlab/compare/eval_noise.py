@@ -35,12 +35,12 @@ def evaluation_noise(run: Run, repeats: int, scores: list[str]) -> dict[str, flo
     from genlab.models import load_checkpoint
 
     if repeats < 2:
-        raise ConfigError(f"--eval-noise needs 2 or more evaluations, got {repeats}")
+        raise ConfigError(f"eval_noise needs 2 or more evaluations, got {repeats}")
     checkpoint = checkpoint_of(run)
     if not checkpoint.is_file():
         raise ConfigError(
-            f"--eval-noise re-scores each variant's first run, but {checkpoint} is missing; "
-            "compare without --eval-noise, or give run dirs that kept their checkpoints"
+            f"eval_noise re-scores each variant's first run, but {checkpoint} is missing; "
+            "compare without eval_noise, or give run dirs that kept their checkpoints"
         )
     model, config = load_checkpoint(checkpoint)
     protocol = MetricProtocol.from_config(config.metrics)

@@ -11,7 +11,7 @@ from genlab.errors import ConfigError
 from genlab.metrics.keys import BY_NAME, PROTOCOL_FIELDS
 
 MARK = "†"
-ALLOW_FLAG = "--allow-mixed-protocols"
+ALLOW_FLAG = "allow_mixed_protocols=true"
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def compare_runs(
     unknown = sorted(set(min_effect) - set(metrics))
     if unknown:
         raise ConfigError(
-            f"--min-effect names {', '.join(unknown)}, which these runs do not report; "
+            f"min_effect names {', '.join(unknown)}, which these runs do not report; "
             f"choose among {', '.join(metrics)}"
         )
     eval_stds: dict[str, dict[str, float]] = {m: {} for m in metrics}
@@ -257,9 +257,9 @@ def _seed_lines(verdicts: pd.DataFrame, mixed: MixedProtocols) -> list[str]:
         "",
         "A - B with its 95% Welch interval; seed std: the pooled spread of the final numbers "
         "over training seeds; eval-noise std: of one checkpoint per variant re-scored with "
-        "other metric seeds (`--eval-noise K`), and training std what of the seed std it does "
+        "other metric seeds (`eval_noise=K`), and training std what of the seed std it does "
         "not explain; seeds: per variant, to detect the difference in the effect column "
-        "(the observed one, or `--min-effect`) with 80% power.",
+        "(the observed one, or `min_effect`) with 80% power.",
         "",
         *markdown_table(_SEED_HEADER, rows),
     ]

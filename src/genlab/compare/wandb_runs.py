@@ -8,14 +8,16 @@ from genlab.compare.runs import Run, _flatten
 from genlab.sweeps.wandb_backend import check_server
 from genlab.tracking.summary import WANDB_SUMMARY_PREFIX
 
-_INSTEAD = "compare the local run dirs instead (scripts/compare.py RUN_OR_SWEEP_DIR ...)"
+_INSTEAD = (
+    "compare the local run dirs instead (scripts/compare.py 'runs=[RUN_OR_SWEEP_DIR]' out=DIR)"
+)
 
 
 def load_wandb_runs(project: str, group: str | None, timeout_s: float = 10.0) -> list[Run]:
     """The runs of ``entity/project`` (one ``group`` when given) with genlab's summary keys."""
     import wandb
 
-    check_server(timeout_s, what="--wandb-project", instead=_INSTEAD)
+    check_server(timeout_s, what="wandb_project", instead=_INSTEAD)
     filters = {"group": group} if group else None
     runs = []
     for remote in wandb.Api(timeout=int(timeout_s)).runs(project, filters=filters):

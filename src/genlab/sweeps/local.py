@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from optuna.trial import TrialState
 
 from genlab.errors import ConfigError
 from genlab.job_progress import JobProgress
+from genlab.naming import folder_name
 from genlab.process import give_verdict
 from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.pruning import EvaluationReader, check_reports, make_pruner
@@ -36,7 +36,7 @@ from genlab.sweeps.queue import fill, waiting
 from genlab.sweeps.report import write_report
 from genlab.sweeps.search_space import grid_size, make_sampler, suggest
 from genlab.sweeps.storage import STORAGE_FILE, SweepStorage, open_storage, retry_callback
-from genlab.sweeps.table import short_value, swept_parameters, trial_rows, write_tables
+from genlab.sweeps.table import swept_parameters, trial_rows, write_tables
 from genlab.sweeps.trial import agent_command, run_trial
 from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.lock import DirectoryLock, FileMutex
@@ -383,17 +383,8 @@ def _fail_stale_trials(study: optuna.Study) -> None:
 def trial_folder_name(number: int, params: dict[str, Any], definition: SweepDefinition) -> str:
     """``007_loss-HingeLoss_lr-0.0002``: the trial's number and the values that tell it apart
     (no ``=``: the folder is passed to the trial as a Hydra override value)."""
-    parts = [
-        f"{_short_key(name)}-{short_value(params.get(name))}"
-        for name in swept_parameters(definition)
-    ]
-    name = "_".join([f"{number:03d}", *parts]) if parts else f"{number:03d}_{definition.name}"
-    return re.sub(r"[^\w.+-]", "-", name)[:120]
-
-
-def _short_key(key: str) -> str:
-    """``model.optimizer_g.lr`` -> ``lr``; ``model.loss._target_`` -> ``loss``."""
-    return next(p for p in reversed(key.split(".")) if not p.startswith("_") or p == key)
+    values = ((name, params.get(name)) for name in swept_parameters(definition))
+    return folder_name(f"{number:03d}", values, definition.name)
 
 
 def _now() -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +13,7 @@ import pandas as pd
 
 from genlab.atomic_write import write_text_atomic
 from genlab.markdown import markdown_table
+from genlab.naming import short_value
 from genlab.sweeps.definition import SweepDefinition
 
 TRIALS_CSV = "trials.csv"
@@ -107,19 +107,6 @@ def ranked(definition: SweepDefinition, rows: list[dict[str, Any]]) -> list[dict
     scored = [r for r in rows if r["status"] == "ok" and r.get(metric) is not None]
     scored.sort(key=lambda r: float(r[metric]), reverse=not definition.minimize)
     return scored + [r for r in rows if r not in scored]
-
-
-def short_value(value: Any) -> Any:
-    """A value as a person reads it in a table: a class path by its class name, a float with
-    4 significant digits."""
-    if isinstance(value, str) and _DOTTED_PATH.fullmatch(value):
-        return value.rsplit(".", 1)[-1]
-    if isinstance(value, float):
-        return float(f"{value:.4g}")
-    return value
-
-
-_DOTTED_PATH = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+")
 
 
 def write_tables(sweep_dir: Path, definition: SweepDefinition, rows: list[dict[str, Any]]) -> None:
