@@ -19,7 +19,7 @@ from typing import Any
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
-from genlab.tracking.wandb_run import WandbLogger
+from genlab.tracking.wandb_run import WandbLogger, started_run
 
 
 class LinkedCheckpointsWandbLogger(WandbLogger):
@@ -42,8 +42,10 @@ class LinkedCheckpointsWandbLogger(WandbLogger):
 
     def _link_staged_checkpoints(self) -> None:
         # Online, W&B uploads and deletes its staged copy itself, possibly at this moment.
-        if self._experiment is None or not self._experiment.settings._offline:
+        run = started_run(self)
+        if run is None or not run.offline:
             return
+        # W&B's staging folder has no public accessor; wandb is pinned below its next minor.
         from wandb.sdk.artifacts.staging import get_staging_dir
 
         checkpoints = [p for d in self._checkpoint_dirs for p in d.glob("*.ckpt") if p.is_file()]

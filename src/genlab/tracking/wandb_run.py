@@ -32,7 +32,7 @@ def wandb_loggers(loggers: Iterable[Logger]) -> list[LightningWandbLogger]:
     return [logger for logger in loggers if isinstance(logger, LightningWandbLogger)]
 
 
-def _started_run(logger: LightningWandbLogger) -> Run | None:
+def started_run(logger: LightningWandbLogger) -> Run | None:
     """The W&B run ``logger`` started (or joined), without starting one: Lightning's
     ``logger.experiment`` would start a run when there is none. Lightning's logger makes its
     run W&B's current one (``wandb.run``) and reports its id as ``version``."""
@@ -47,7 +47,7 @@ def _started_run(logger: LightningWandbLogger) -> Run | None:
 def wandb_run_info(loggers: Iterable[Logger]) -> dict[str, Any]:
     """Where the W&B run is, for summary.json and the final message."""
     for logger in wandb_loggers(loggers):
-        run = _started_run(logger)
+        run = started_run(logger)
         if run is None:
             continue
         return {
@@ -62,7 +62,7 @@ def wandb_run_info(loggers: Iterable[Logger]) -> dict[str, Any]:
 def finish_wandb(loggers: Iterable[Logger], exit_code: int) -> None:
     """Close the run; a non-zero exit code marks it failed in W&B."""
     for logger in wandb_loggers(loggers):
-        run = _started_run(logger)
+        run = started_run(logger)
         if run is None:
             continue
         try:
@@ -74,7 +74,7 @@ def finish_wandb(loggers: Iterable[Logger], exit_code: int) -> None:
 def update_wandb_summary(loggers: Iterable[Logger], summary: dict[str, Any]) -> None:
     """The run's final numbers in the W&B run summary, as in summary.json."""
     for logger in wandb_loggers(loggers):
-        run = _started_run(logger)
+        run = started_run(logger)
         if run is not None:
             run.summary.update(
                 {
