@@ -106,12 +106,14 @@ def test_elbo_terms() -> None:
 @pytest.mark.parametrize("size", [28, 32, 64])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_dcgan_networks_fit_the_image_size(size: int, channels: int) -> None:
-    generator = DCGANGenerator(latent_dim=8, channels=channels, image_size=size, width=8)
+    generator = DCGANGenerator(
+        latent_dim=8, channels=channels, image_size=size, width=8, output="tanh"
+    )
     images = generator(torch.randn(2, 8))
     assert images.shape == (2, channels, size, size)
     assert images.abs().max() <= 1.0
-    assert DCGANDiscriminator(channels, size, width=8)(images).shape == (2, 1)
-    trunk = functools.partial(DCGANDiscriminator, channels, size, width=8)
+    assert DCGANDiscriminator(channels, size, width=8, norm="batch")(images).shape == (2, 1)
+    trunk = functools.partial(DCGANDiscriminator, channels, size, width=8, norm="batch")
     mean, logvar = GaussianEncoder(5, trunk)(images)
     assert mean.shape == logvar.shape == (2, 5)
 
@@ -148,7 +150,7 @@ def test_generator_projections_are_the_transposed_convolutions_they_replace(
 @pytest.mark.parametrize("size", [28, 32])
 @pytest.mark.parametrize("norm", ["batch", "none"])
 def test_infogan_networks_fit_the_image_size(size: int, norm: str) -> None:
-    generator = InfoGANGenerator(8, 1, size, width=4, hidden=16, norm=norm)
+    generator = InfoGANGenerator(8, 1, size, output="sigmoid", width=4, hidden=16, norm=norm)
     images = generator(torch.randn(2, 8))
     assert images.shape == (2, 1, size, size)
     assert images.min() >= 0.0 and images.max() <= 1.0  # sigmoid output, as Lucic et al.
@@ -156,25 +158,25 @@ def test_infogan_networks_fit_the_image_size(size: int, norm: str) -> None:
     assert critic(images).shape == (2, 1)
     layers = [m for m in critic.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
     assert len(layers) == 4 and all(hasattr(m, "parametrizations") for m in layers)
-    trunk = functools.partial(InfoGANDiscriminator, 1, size, width=4, hidden=16)
+    trunk = functools.partial(InfoGANDiscriminator, 1, size, width=4, hidden=16, norm=norm)
     mean, logvar = GaussianEncoder(3, trunk)(images)
     assert mean.shape == logvar.shape == (2, 3)
 
 
 def test_infogan_networks_refuse_sizes_not_divisible_by_four() -> None:
     with pytest.raises(ConfigError, match="divisible by 4"):
-        InfoGANGenerator(8, 1, 30)
+        InfoGANGenerator(8, 1, 30, output="sigmoid")
 
 
 def test_spectral_norm_option_wraps_every_convolution() -> None:
-    critic = DCGANDiscriminator(1, 28, width=8, spectral_norm=True)
+    critic = DCGANDiscriminator(1, 28, width=8, norm="batch", spectral_norm=True)
     convs = [m for m in critic.modules() if isinstance(m, nn.Conv2d)]
     assert convs and all(hasattr(m, "parametrizations") for m in convs)
 
 
 def test_unsupported_image_size_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"data\.image_size"):
-        DCGANGenerator(latent_dim=8, channels=1, image_size=30)
+        DCGANGenerator(latent_dim=8, channels=1, image_size=30, width=8, output="tanh")
 
 
 @pytest.mark.parametrize(("size", "blocks"), [(28, 2), (32, 3), (64, 4)])
@@ -277,9 +279,9 @@ def test_ema_decay_outside_the_open_unit_interval_is_rejected(decay: float) -> N
 
     with pytest.raises(ConfigError, match=r"model\.ema_decay"):
         GAN(
-            DCGANGenerator(latent_dim=8, image_size=28, channels=1, width=8),
-            DCGANDiscriminator(image_size=28, channels=1, width=8),
-            NonSaturatingLoss(), torch.optim.Adam, torch.optim.Adam, latent_dim=8,
+            DCGANGenerator(latent_dim=8, image_size=28, channels=1, width=8, output="tanh"),
+            DCGANDiscriminator(image_size=28, channels=1, width=8, norm="batch"),
+            NonSaturatingLoss(), torch.optim.Adam, torch.optim.Adam, latent_dim=8, n_disc=1,
             ema_decay=decay,
         )  # fmt: skip
 
@@ -321,3 +323,4 @@ def test_multirun_job_count_is_the_product_of_the_sweeps() -> None:
     assert count_jobs(["seed=range(4)", "debug=fast"]) == 4
     assert count_jobs(["seed=1"]) == 1
     assert count_jobs(["model=glob(*)"]) is None  # expanded by Hydra against the config
+

@@ -22,9 +22,7 @@ class SampleGrid(EveryNSteps):
 
     name = "callbacks.sample_grid"
 
-    def __init__(
-        self, dirpath: str, every_n_steps: int | None = 500, num_reconstructions: int = 32
-    ) -> None:
+    def __init__(self, dirpath: str, every_n_steps: int | None, num_reconstructions: int) -> None:
         super().__init__(every_n_steps, at_start=True)
         self.dirpath = Path(dirpath)
         self.num_reconstructions = num_reconstructions
