@@ -324,3 +324,45 @@ def test_multirun_job_count_is_the_product_of_the_sweeps() -> None:
     assert count_jobs(["seed=1"]) == 1
     assert count_jobs(["model=glob(*)"]) is None  # expanded by Hydra against the config
 
+
+def _small_gan(**kwargs) -> nn.Module:
+    from genlab.models import GAN
+
+    return GAN(
+        DCGANGenerator(latent_dim=8, image_size=28, channels=1, width=8, output="tanh"),
+        DCGANDiscriminator(image_size=28, channels=1, width=8, norm="batch"),
+        NonSaturatingLoss(), torch.optim.Adam, torch.optim.Adam, latent_dim=8, n_disc=1,
+        **kwargs,
+    )  # fmt: skip
+
+
+def test_models_implement_the_interface_and_only_the_vae_reconstructs() -> None:
+    from genlab.models import VAE, GenerativeModel, Reconstructs
+    from genlab.nets import GaussianEncoder
+
+    trunk = functools.partial(DCGANDiscriminator, 1, 28, width=8, norm="batch")
+    decoder = DCGANGenerator(latent_dim=4, image_size=28, channels=1, width=8, output="none")
+    vae = VAE(GaussianEncoder(4, trunk), decoder, BernoulliLikelihood(), torch.optim.Adam, 4)
+    gan = _small_gan()
+    assert isinstance(vae, GenerativeModel) and isinstance(gan, GenerativeModel)
+    assert isinstance(vae, Reconstructs) and not isinstance(gan, Reconstructs)
+    assert gan.progress() == {"global_step": 0, "images_seen": 0, "generator_steps": 0}
+    assert vae.progress() == {"global_step": 0, "images_seen": 0, "generator_steps": 0}
+
+
+def test_a_model_with_another_prior_overrides_one_method() -> None:
+    from genlab.models import GAN
+
+    class UniformPriorGAN(GAN):
+        def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+            return torch.rand(n, self.latent_dim, generator=generator) * 2 - 1
+
+    parts = _small_gan()
+    gan = UniformPriorGAN(
+        parts.generator, parts.discriminator, parts.loss, torch.optim.Adam, torch.optim.Adam,
+        latent_dim=8, n_disc=1, num_fixed_samples=512,
+    )  # fmt: skip
+    # Both the training and sampling latents and the grid latents come from it.
+    for latents in (gan.sample_latent(4096, torch.Generator().manual_seed(0)), gan.fixed_noise):
+        assert latents.abs().max() <= 1 and abs(latents.std() - 3**-0.5) < 0.05
+
