@@ -13,11 +13,11 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from genlab.cli.train import instantiate_group
 from genlab.compare.stats import METRICS
 from genlab.models import GenerativeModule
 from genlab.paths import config_dir
 from genlab.reproduce.baseline import Baseline
+from genlab.training.assembly import instantiate_group
 from tests.conftest import compose_train
 
 CONF = config_dir()

@@ -366,3 +366,26 @@ def test_a_model_with_another_prior_overrides_one_method() -> None:
     for latents in (gan.sample_latent(4096, torch.Generator().manual_seed(0)), gan.fixed_noise):
         assert latents.abs().max() <= 1 and abs(latents.std() - 3**-0.5) < 0.05
 
+
+def test_end_of_run_report_names_every_result(tmp_path: Path) -> None:
+    from genlab.tracking.report import end_of_run_report
+
+    (tmp_path / "samples").mkdir()
+    for step in (0, 20, 100):
+        (tmp_path / "samples" / f"samples_step{step:07d}.png").touch()
+    summary = {
+        "status": "ok", "global_step": 100, "wall_s": 12.4, "fid": 31.234567, "is_mean": None,
+        "metric_extractor": "genlab-fashion-mnist-cnn", "wandb_dir": "W", "wandb_mode": "offline",
+    }  # fmt: skip
+    lines = end_of_run_report(tmp_path, summary).splitlines()
+    assert lines == [
+        "status: ok after 100 steps (12 s)",
+        f"run dir:     {tmp_path}",
+        f"summary:     {tmp_path / 'summary.json'}",
+        f"checkpoint:  {tmp_path / 'checkpoints' / 'last.ckpt'}",
+        f"sample grid: {tmp_path / 'samples' / 'samples_step0000100.png'}",
+        "metrics:     fid=31.23 (genlab-fashion-mnist-cnn)",
+        "W&B run:     W (offline; upload later with `wandb sync W`)",
+    ]
+    online = {**summary, "wandb_mode": "online", "wandb_url": "https://wandb.ai/x"}
+    assert end_of_run_report(tmp_path, online).splitlines()[-1] == "W&B run:     https://wandb.ai/x"

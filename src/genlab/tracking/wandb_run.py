@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.loggers import Logger
 from pytorch_lightning.loggers import WandbLogger as LightningWandbLogger
 
@@ -67,3 +69,27 @@ def previous_wandb_run_id(run_dir: Path) -> str | None:
         return None
     newest = max(runs, key=lambda p: p.name.rsplit("-", 2)[-2])
     return newest.name.rsplit("-", 1)[-1]
+
+
+def continue_wandb_run(cfg: DictConfig, run_dir: Path) -> None:
+    """A resumed run logs into the W&B run it started, not a new one."""
+    run_id = previous_wandb_run_id(run_dir)
+    wandb_cfg = OmegaConf.select(cfg, "logger.wandb")
+    if run_id is None or wandb_cfg is None:
+        return
+    with open_dict(wandb_cfg):
+        wandb_cfg.id = run_id
+        wandb_cfg.resume = "allow"
+
+
+# Read once, when genlab first loads this module: the runs of one process (a notebook, a test
+# session) then each stage into their own run dir unless the user chose a folder.
+_USER_WANDB_DATA_DIR = os.environ.get("WANDB_DATA_DIR")
+
+
+def stage_wandb_data_in(run_dir: Path) -> None:
+    """W&B stages checkpoint artifacts in ``WANDB_DATA_DIR`` until they are synced: inside
+    the run dir, not in the home directory, so deleting a run frees its space. A
+    ``WANDB_DATA_DIR`` the user set is kept."""
+    if _USER_WANDB_DATA_DIR is None:
+        os.environ["WANDB_DATA_DIR"] = str(run_dir / "wandb" / "data")
