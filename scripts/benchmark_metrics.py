@@ -72,7 +72,12 @@ def main() -> None:
     parser.add_argument("--data-root", default="data")
     args = parser.parse_args()
     datamodule = FashionMNISTDataModule(
-        root=args.data_root, mirrors=["/usr/share/datasets/fashion-mnist"], value_range=(0.0, 1.0)
+        root=args.data_root,
+        mirrors=["/usr/share/datasets/fashion-mnist"],
+        value_range=(0.0, 1.0),
+        val_size=5000,
+        num_workers=0,
+        metrics_extractor=None,
     )
     datamodule.prepare_data()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
 import torch
-from hydra.utils import instantiate
-from omegaconf import OmegaConf
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.utils import get_object, instantiate
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from genlab.cli.train import instantiate_group
 from genlab.compare.stats import METRICS
 from genlab.models import GenerativeModule
 from genlab.reproduce.baseline import Baseline
+from genlab.training.assembly import instantiate_group
 from tests.helpers import CONF, compose_train, config_options, model_options
 
 
@@ -145,3 +149,77 @@ def test_gan_follows_radford_et_al(tmp_path: Path) -> None:
     cfg = compose_train([], tmp_path)
     for name in ("optimizer_g", "optimizer_d"):
         assert cfg.model[name].lr == 2e-4 and list(cfg.model[name].betas) == [0.5, 0.999]
+
+
+# Groups whose options are not objects genlab builds: diffs over the base config (experiment,
+# debug), definitions read by genlab's own code (baseline, sweep), and Hydra's own settings.
+_NOT_INSTANTIATED = {"experiment", "debug", "baseline", "sweep", "hydra"}
+
+
+def _target_nodes(node: object, where: str) -> Iterator[tuple[str, DictConfig]]:
+    if isinstance(node, DictConfig):
+        if "_target_" in node:
+            yield where, node
+        for key in node:
+            yield from _target_nodes(node._get_node(key), f"{where}.{key}")
+    elif isinstance(node, ListConfig):
+        for index in range(len(node)):
+            yield from _target_nodes(node._get_node(index), f"{where}[{index}]")
+
+
+def _python_defaults(target: object) -> dict[str, object]:
+    """Each keyword's default in a function's signature or a class's ``__init__``, following
+    ``**kwargs`` up genlab's part of the class hierarchy (a subclass's own default first)."""
+    owners = (
+        [c for c in target.__mro__ if "__init__" in vars(c)] if isinstance(target, type) else []
+    )
+    functions = [(c.__module__, vars(c)["__init__"]) for c in owners] or [
+        (target.__module__, target)
+    ]
+    found: dict[str, object] = {}
+    for module, function in functions:
+        if not module.startswith("genlab."):
+            break
+        parameters = inspect.signature(function).parameters.values()
+        for p in parameters:
+            if p.default is not inspect.Parameter.empty:
+                found.setdefault(p.name, p.default)
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+            break
+    return found
+
+
+def _instantiated_options() -> list[str]:
+    return sorted(
+        p.relative_to(CONF).with_suffix("").as_posix()
+        for p in CONF.glob("*/**/*.yaml")
+        if p.relative_to(CONF).parts[0] not in _NOT_INSTANTIATED
+    )
+
+
+@pytest.mark.filterwarnings("ignore:.*Defaults list is missing `_self_`")
+def test_python_defaults_of_configured_classes_equal_the_yaml_values() -> None:
+    """Defaults live in conf/: a genlab class that conf/ instantiates has no Python default
+    for a key its YAML sets, unless the two are equal (a key set by interpolation, or to
+    different values by two options, has none at all)."""
+    assert "model/decoder/dcgan" in _instantiated_options()
+    drift = []
+    checked = 0
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
+        for option in _instantiated_options():
+            for where, node in _target_nodes(compose(option), option):
+                target = node._get_node("_target_")._value()
+                if not str(target).startswith("genlab."):
+                    continue  # torch's and Lightning's defaults are theirs
+                defaults = _python_defaults(get_object(target))
+                for key in set(defaults) & set(node):
+                    checked += 1
+                    value = OmegaConf.to_container(node, resolve=False)[key]
+                    default = defaults[key]
+                    if (list(default) if isinstance(default, tuple) else default) != value:
+                        drift.append(
+                            f"{where}.{key}: {target} defaults to {default!r}, YAML {value!r}"
+                        )
+    assert checked > 50  # the walk reached the models, networks, data and callbacks
+    assert drift == [], "\n".join(drift)

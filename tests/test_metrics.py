@@ -58,7 +58,12 @@ def protocol(**overrides) -> MetricProtocol:
 @pytest.fixture(scope="module")
 def fashion_mnist(fashion_mnist_root: Path) -> FashionMNISTDataModule:
     datamodule = FashionMNISTDataModule(
-        root=str(fashion_mnist_root), mirrors=[str(FASHION_MNIST_MIRROR)], value_range=(0.0, 1.0)
+        root=str(fashion_mnist_root),
+        mirrors=[str(FASHION_MNIST_MIRROR)],
+        value_range=(0.0, 1.0),
+        val_size=5000,
+        num_workers=0,
+        metrics_extractor=None,
     )
     datamodule.prepare_data()
     return datamodule

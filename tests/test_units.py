@@ -106,12 +106,14 @@ def test_elbo_terms() -> None:
 @pytest.mark.parametrize("size", [28, 32, 64])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_dcgan_networks_fit_the_image_size(size: int, channels: int) -> None:
-    generator = DCGANGenerator(latent_dim=8, channels=channels, image_size=size, width=8)
+    generator = DCGANGenerator(
+        latent_dim=8, channels=channels, image_size=size, width=8, output="tanh"
+    )
     images = generator(torch.randn(2, 8))
     assert images.shape == (2, channels, size, size)
     assert images.abs().max() <= 1.0
-    assert DCGANDiscriminator(channels, size, width=8)(images).shape == (2, 1)
-    trunk = functools.partial(DCGANDiscriminator, channels, size, width=8)
+    assert DCGANDiscriminator(channels, size, width=8, norm="batch")(images).shape == (2, 1)
+    trunk = functools.partial(DCGANDiscriminator, channels, size, width=8, norm="batch")
     mean, logvar = GaussianEncoder(5, trunk)(images)
     assert mean.shape == logvar.shape == (2, 5)
 
@@ -148,7 +150,7 @@ def test_generator_projections_are_the_transposed_convolutions_they_replace(
 @pytest.mark.parametrize("size", [28, 32])
 @pytest.mark.parametrize("norm", ["batch", "none"])
 def test_infogan_networks_fit_the_image_size(size: int, norm: str) -> None:
-    generator = InfoGANGenerator(8, 1, size, width=4, hidden=16, norm=norm)
+    generator = InfoGANGenerator(8, 1, size, output="sigmoid", width=4, hidden=16, norm=norm)
     images = generator(torch.randn(2, 8))
     assert images.shape == (2, 1, size, size)
     assert images.min() >= 0.0 and images.max() <= 1.0  # sigmoid output, as Lucic et al.
@@ -156,25 +158,25 @@ def test_infogan_networks_fit_the_image_size(size: int, norm: str) -> None:
     assert critic(images).shape == (2, 1)
     layers = [m for m in critic.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
     assert len(layers) == 4 and all(hasattr(m, "parametrizations") for m in layers)
-    trunk = functools.partial(InfoGANDiscriminator, 1, size, width=4, hidden=16)
+    trunk = functools.partial(InfoGANDiscriminator, 1, size, width=4, hidden=16, norm=norm)
     mean, logvar = GaussianEncoder(3, trunk)(images)
     assert mean.shape == logvar.shape == (2, 3)
 
 
 def test_infogan_networks_refuse_sizes_not_divisible_by_four() -> None:
     with pytest.raises(ConfigError, match="divisible by 4"):
-        InfoGANGenerator(8, 1, 30)
+        InfoGANGenerator(8, 1, 30, output="sigmoid")
 
 
 def test_spectral_norm_option_wraps_every_convolution() -> None:
-    critic = DCGANDiscriminator(1, 28, width=8, spectral_norm=True)
+    critic = DCGANDiscriminator(1, 28, width=8, norm="batch", spectral_norm=True)
     convs = [m for m in critic.modules() if isinstance(m, nn.Conv2d)]
     assert convs and all(hasattr(m, "parametrizations") for m in convs)
 
 
 def test_unsupported_image_size_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"data\.image_size"):
-        DCGANGenerator(latent_dim=8, channels=1, image_size=30)
+        DCGANGenerator(latent_dim=8, channels=1, image_size=30, width=8, output="tanh")
 
 
 @pytest.mark.parametrize(("size", "blocks"), [(28, 2), (32, 3), (64, 4)])
@@ -277,9 +279,9 @@ def test_ema_decay_outside_the_open_unit_interval_is_rejected(decay: float) -> N
 
     with pytest.raises(ConfigError, match=r"model\.ema_decay"):
         GAN(
-            DCGANGenerator(latent_dim=8, image_size=28, channels=1, width=8),
-            DCGANDiscriminator(image_size=28, channels=1, width=8),
-            NonSaturatingLoss(), torch.optim.Adam, torch.optim.Adam, latent_dim=8,
+            DCGANGenerator(latent_dim=8, image_size=28, channels=1, width=8, output="tanh"),
+            DCGANDiscriminator(image_size=28, channels=1, width=8, norm="batch"),
+            NonSaturatingLoss(), torch.optim.Adam, torch.optim.Adam, latent_dim=8, n_disc=1,
             ema_decay=decay,
         )  # fmt: skip
 
@@ -321,3 +323,69 @@ def test_multirun_job_count_is_the_product_of_the_sweeps() -> None:
     assert count_jobs(["seed=range(4)", "debug=fast"]) == 4
     assert count_jobs(["seed=1"]) == 1
     assert count_jobs(["model=glob(*)"]) is None  # expanded by Hydra against the config
+
+
+def _small_gan(**kwargs) -> nn.Module:
+    from genlab.models import GAN
+
+    return GAN(
+        DCGANGenerator(latent_dim=8, image_size=28, channels=1, width=8, output="tanh"),
+        DCGANDiscriminator(image_size=28, channels=1, width=8, norm="batch"),
+        NonSaturatingLoss(), torch.optim.Adam, torch.optim.Adam, latent_dim=8, n_disc=1,
+        **kwargs,
+    )  # fmt: skip
+
+
+def test_models_implement_the_interface_and_only_the_vae_reconstructs() -> None:
+    from genlab.models import VAE, GenerativeModel, Reconstructs
+    from genlab.nets import GaussianEncoder
+
+    trunk = functools.partial(DCGANDiscriminator, 1, 28, width=8, norm="batch")
+    decoder = DCGANGenerator(latent_dim=4, image_size=28, channels=1, width=8, output="none")
+    vae = VAE(GaussianEncoder(4, trunk), decoder, BernoulliLikelihood(), torch.optim.Adam, 4)
+    gan = _small_gan()
+    assert isinstance(vae, GenerativeModel) and isinstance(gan, GenerativeModel)
+    assert isinstance(vae, Reconstructs) and not isinstance(gan, Reconstructs)
+    assert gan.progress() == {"global_step": 0, "images_seen": 0, "generator_steps": 0}
+    assert vae.progress() == {"global_step": 0, "images_seen": 0, "generator_steps": 0}
+
+
+def test_a_model_with_another_prior_overrides_one_method() -> None:
+    from genlab.models import GAN
+
+    class UniformPriorGAN(GAN):
+        def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+            return torch.rand(n, self.latent_dim, generator=generator) * 2 - 1
+
+    parts = _small_gan()
+    gan = UniformPriorGAN(
+        parts.generator, parts.discriminator, parts.loss, torch.optim.Adam, torch.optim.Adam,
+        latent_dim=8, n_disc=1, num_fixed_samples=512,
+    )  # fmt: skip
+    # Both the training and sampling latents and the grid latents come from it.
+    for latents in (gan.sample_latent(4096, torch.Generator().manual_seed(0)), gan.fixed_noise):
+        assert latents.abs().max() <= 1 and abs(latents.std() - 3**-0.5) < 0.05
+
+
+def test_end_of_run_report_names_every_result(tmp_path: Path) -> None:
+    from genlab.tracking.report import end_of_run_report
+
+    (tmp_path / "samples").mkdir()
+    for step in (0, 20, 100):
+        (tmp_path / "samples" / f"samples_step{step:07d}.png").touch()
+    summary = {
+        "status": "ok", "global_step": 100, "wall_s": 12.4, "fid": 31.234567, "is_mean": None,
+        "metric_extractor": "genlab-fashion-mnist-cnn", "wandb_dir": "W", "wandb_mode": "offline",
+    }  # fmt: skip
+    lines = end_of_run_report(tmp_path, summary).splitlines()
+    assert lines == [
+        "status: ok after 100 steps (12 s)",
+        f"run dir:     {tmp_path}",
+        f"summary:     {tmp_path / 'summary.json'}",
+        f"checkpoint:  {tmp_path / 'checkpoints' / 'last.ckpt'}",
+        f"sample grid: {tmp_path / 'samples' / 'samples_step0000100.png'}",
+        "metrics:     fid=31.23 (genlab-fashion-mnist-cnn)",
+        "W&B run:     W (offline; upload later with `wandb sync W`)",
+    ]
+    online = {**summary, "wandb_mode": "online", "wandb_url": "https://wandb.ai/x"}
+    assert end_of_run_report(tmp_path, online).splitlines()[-1] == "W&B run:     https://wandb.ai/x"

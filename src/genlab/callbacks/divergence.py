@@ -27,8 +27,8 @@ class DivergenceGuard(pl.Callback):
 
     def __init__(
         self,
-        threshold: float | None = None,
-        warn_above: float | None = None,
+        threshold: float | None,
+        warn_above: float | None,
         prefix: str = "train/",
     ) -> None:
         for name, value in (("threshold", threshold), ("warn_above", warn_above)):

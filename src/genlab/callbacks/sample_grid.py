@@ -11,7 +11,7 @@ from pytorch_lightning.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
 
 from genlab.callbacks.every_n_steps import EveryNSteps
-from genlab.models.base import GenerativeModule
+from genlab.models.base import GenerativeModel, GenerativeModule, Reconstructs
 from genlab.sampling import save_grid
 
 log = logging.getLogger(__name__)
@@ -22,28 +22,26 @@ class SampleGrid(EveryNSteps):
 
     config_key = "callbacks.sample_grid"
 
-    def __init__(
-        self, dirpath: str, every_n_steps: int | None = 500, num_reconstructions: int = 32
-    ) -> None:
+    def __init__(self, dirpath: str, every_n_steps: int | None, num_reconstructions: int) -> None:
         super().__init__(every_n_steps, at_start=True)
         self.dirpath = Path(dirpath)
         self.num_reconstructions = num_reconstructions
         self._originals: Tensor | None = None
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if hasattr(pl_module, "reconstruct") and trainer.datamodule is not None:
+        if isinstance(pl_module, Reconstructs) and trainer.datamodule is not None:
             batch = next(iter(trainer.datamodule.val_dataloader()), None)
             if batch is not None:
                 self._originals = GenerativeModule.images_of(batch)[: self.num_reconstructions]
         super().on_train_start(trainer, pl_module)
 
-    def run(self, trainer: pl.Trainer, model: GenerativeModule) -> None:
+    def run(self, trainer: pl.Trainer, model: GenerativeModel) -> None:
         if not trainer.is_global_zero:
             return
         step = trainer.global_step
         grids = {"samples": model.generate(model.fixed_noise)}
-        if self._originals is not None:
-            originals = model.to_unit_range(self._originals.to(model.device)).cpu()
+        if self._originals is not None and isinstance(model, Reconstructs):
+            originals = model.to_unit_range(self._originals)
             grids["reconstructions"] = torch.cat([originals, model.reconstruct(self._originals)])
         for name, images in grids.items():
             path = self.dirpath / f"{name}_step{step:07d}.png"

@@ -10,6 +10,7 @@ from genlab.checkpoints.resume import (
     finished_run,
     newest_valid_checkpoint,
     start_checkpoint,
+    summary_if_finished,
 )
 from genlab.checkpoints.rng_state import RNGStateInCheckpoint
 from genlab.checkpoints.stop_signals import StopSignals
@@ -25,4 +26,5 @@ __all__ = [
     "finished_run",
     "newest_valid_checkpoint",
     "start_checkpoint",
+    "summary_if_finished",
 ]

@@ -24,7 +24,7 @@ class PeriodicCheckpoint(ModelCheckpoint):
     checkpoints, so it always holds the final state.
     """
 
-    def __init__(self, *args: Any, every_n_minutes: float | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, every_n_minutes: float | None, **kwargs: Any) -> None:
         if every_n_minutes is not None and every_n_minutes <= 0:
             raise ConfigError(
                 "callbacks.model_checkpoint.every_n_minutes must be positive or null, "

@@ -13,6 +13,7 @@ from torch import nn
 
 from genlab.checkpoints.format import checkpoint_config, read_checkpoint
 from genlab.errors import CheckpointError, ConfigError
+from genlab.tracking.summary import previous_summary
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,23 @@ def finished_run(
     return not any(
         _larger_budget(trainer_config.get(key), trained_with.get(key)) for key in _BUDGET_KEYS
     )
+
+
+def summary_if_finished(
+    run_dir: Path, checkpoint_path: Path, trainer_config: DictConfig
+) -> dict[str, Any] | None:
+    """The run dir's summary when a resumed run has nothing left to do (:func:`finished_run`),
+    said in the log; None when there is training left."""
+    summary = previous_summary(run_dir)
+    if summary is None or not finished_run(summary, checkpoint_path, trainer_config):
+        return None
+    log.info(
+        "resume=true: %s already finished (status ok at step %d); nothing to do. "
+        "To train longer, pass a larger trainer.max_steps.",
+        run_dir,
+        summary["global_step"],
+    )
+    return summary
 
 
 def _larger_budget(new: Any, old: Any) -> bool:

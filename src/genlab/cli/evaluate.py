@@ -11,11 +11,10 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from genlab import __version__
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError, DataNotFoundError
 from genlab.metrics.keys import SCORE_NAMES
-from genlab.paths import git_sha
+from genlab.tracking.run_record import run_record
 from genlab.tracking.summary import SUMMARY_FILE, write_json_atomic
 
 # torch, torch-fidelity and the models load where the evaluation runs, not for `--help` or
@@ -65,11 +64,11 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             "(a folder of images, scored against data=...); exactly one of them"
         )
     started = time.monotonic()
-    summary: dict[str, Any] = {"task": "evaluate"}
+    scored: dict[str, Any] = {"task": "evaluate"}
     if cfg.ckpt_path:
         model, run_cfg = load_checkpoint(cfg.ckpt_path)
         settings, data_name = _checkpoint_settings(cfg, run_cfg), run_cfg.data_name
-        summary.update(
+        scored.update(
             ckpt_path=str(Path(cfg.ckpt_path).resolve()),
             model=run_cfg.model_name,
             seed=run_cfg.seed,
@@ -78,7 +77,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         )
     else:
         model, settings, data_name = None, cfg, HydraConfig.get().runtime.choices.data
-        summary.update(input=str(Path(cfg.input).resolve()), model=None)
+        scored.update(input=str(Path(cfg.input).resolve()), model=None)
     protocol = MetricProtocol.from_config(settings.metrics)
     datamodule = instantiate(settings.data)
     datamodule.prepare_data()
@@ -87,16 +86,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         results = evaluator.score_model(model.to(_device(cfg.device)))
     else:
         results = evaluator.score(_image_folder(Path(cfg.input), datamodule), _device(cfg.device))
-    summary.update(
-        status="ok",
-        data=data_name,
-        **results,
-        wall_s=round(time.monotonic() - started, 3),
-        git_sha=git_sha(),
-        genlab_version=__version__,
-        run_dir=str(cfg.paths.output_dir),
-    )
     run_dir = Path(cfg.paths.output_dir)
+    wall_s = time.monotonic() - started
+    summary = run_record("ok", wall_s, cfg.paths.output_dir, **scored, data=data_name, **results)
     write_json_atomic(run_dir / SUMMARY_FILE, summary)
     scores = ", ".join(f"{k}={results[k]:.4g}" for k in SCORE_NAMES if k in results)
     log.info("%s (%s)\nsummary: %s", scores, protocol.extractor, run_dir / SUMMARY_FILE)

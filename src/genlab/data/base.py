@@ -70,12 +70,12 @@ class ImageDataModule(pl.LightningDataModule):
         image_size: int,
         channels: int,
         value_range: Sequence[float],
+        val_size: int | float,
+        num_workers: int,
+        metrics_extractor: str | None,
         batch_size: int = 64,
-        val_size: int | float = 5000,
-        num_workers: int = 0,
         split_seed: int = 0,
         shuffle_seed: int = 0,
-        metrics_extractor: str | None = None,
     ) -> None:
         super().__init__()
         # The feature extractor this dataset's metrics default to (metrics.extractor).

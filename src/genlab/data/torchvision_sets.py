@@ -73,7 +73,7 @@ class _IDXDataModule(ImageDataModule):
     def __init__(
         self,
         root: str,
-        mirrors: Sequence[str] = (),
+        mirrors: Sequence[str],
         download: bool = True,
         image_size: int = 28,
         channels: int = 1,

@@ -1,10 +1,11 @@
-"""What every genlab model shares: a latent prior, sampling in [0, 1], fixed noise, counters."""
+"""What every genlab model offers (the :class:`GenerativeModel` interface) and what the
+LightningModules share: a latent prior, sampling in [0, 1], fixed noise, counters."""
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import pytorch_lightning as pl
 import torch
@@ -17,6 +18,54 @@ def logs_this_batch(trainer: pl.Trainer) -> bool:
     """Whether Lightning writes this training batch's logged values to the loggers."""
     # Lightning's own decision (log_every_n_steps, counted in batches); it has no public name.
     return bool(trainer._logger_connector.should_update_logs or trainer.fast_dev_run)
+
+
+@runtime_checkable
+class GenerativeModel(Protocol):
+    """What genlab's trainer, callbacks, metrics and commands use of a model.
+
+    Images are in [0, 1] as (N, C, H, W). :class:`GenerativeModule` implements it for the
+    LightningModules; a model outside that hierarchy (say, a wrapper around a pretrained
+    generator) is scored and sampled like them when it implements this.
+    """
+
+    latent_dim: int
+    fixed_noise: Tensor  # the latents of the progress grids, the same across resumes
+
+    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n latents from the model's prior, on the model's device."""
+        ...
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Latents (N, latent_dim) -> images."""
+        ...
+
+    def generate(self, z: Tensor, batch_size: int = 256) -> Tensor:
+        """Images for given latents, in eval mode, in batches, on the CPU."""
+        ...
+
+    def sample(self, n: int, seed: int | None = None, batch_size: int = 256) -> Tensor:
+        """n images; the same seed gives the same images."""
+        ...
+
+    def progress(self) -> dict[str, int]:
+        """Training progress: ``global_step`` (optimizer steps), ``images_seen`` (real images
+        consumed, over all processes) and, for models that count them, ``generator_steps``."""
+        ...
+
+
+@runtime_checkable
+class Reconstructs(Protocol):
+    """A model that maps images back through its latent space (a VAE): sample grids show its
+    reconstructions beside the originals."""
+
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """Images in the model's value range -> reconstructions in [0, 1]."""
+        ...
+
+    def to_unit_range(self, x: Tensor) -> Tensor:
+        """Images in the model's value range -> [0, 1], to show the originals."""
+        ...
 
 
 class GenerativeModule(pl.LightningModule):
@@ -45,9 +94,7 @@ class GenerativeModule(pl.LightningModule):
         self.value_range = (low, high)
         noise_source = torch.Generator().manual_seed(fixed_noise_seed)
         # Persistent, so grids made after a resume or reload use the same latents.
-        self.register_buffer(
-            "fixed_noise", torch.randn(num_fixed_samples, latent_dim, generator=noise_source)
-        )
+        self.register_buffer("fixed_noise", self.sample_prior(num_fixed_samples, noise_source))
         self.images_seen = 0
         self.checkpoint_global_step: int | None = None  # set when loaded from a checkpoint
         # The latest batch's training values ("train/..."), this process's, detached; the
@@ -59,9 +106,16 @@ class GenerativeModule(pl.LightningModule):
     def decode(self, z: Tensor) -> Tensor:
         """Latents (N, latent_dim) -> images in [0, 1], (N, C, H, W)."""
 
+    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n latents from the prior, a standard normal, drawn on the CPU (so a seed gives the
+        same latents on any device). The one place the prior is defined: a model with another
+        prior overrides this method. ``__init__`` calls it for the fixed noise, so it may use
+        ``self.latent_dim`` only."""
+        return torch.randn(n, self.latent_dim, generator=generator)
+
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """Draws from the prior on the CPU (so a seed gives the same latents on any device)."""
-        return torch.randn(n, self.latent_dim, generator=generator).to(self.device)
+        """n latents from the prior, on the model's device."""
+        return self.sample_prior(n, generator).to(self.device)
 
     @torch.no_grad()
     def generate(self, z: Tensor, batch_size: int = 256) -> Tensor:
@@ -128,8 +182,9 @@ class GenerativeModule(pl.LightningModule):
             )
 
     def progress(self) -> dict[str, int]:
-        """Training progress as summary.json reports it."""
-        return {"global_step": self.trainer.global_step, "images_seen": self.images_seen}
+        """Training progress as summary.json reports it (``global_step`` is 0 before a trainer
+        is attached)."""
+        return {"global_step": self.global_step, "images_seen": self.images_seen}
 
     def on_train_end(self) -> None:
         # Lightning hands callback_metrics back to the main process when rank zero was

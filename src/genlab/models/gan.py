@@ -45,7 +45,7 @@ class GAN(GenerativeModule):
         optimizer_g: OptimizerFactory,
         optimizer_d: OptimizerFactory,
         latent_dim: int,
-        n_disc: int = 1,
+        n_disc: int,
         value_range: Sequence[float] = (-1.0, 1.0),
         num_fixed_samples: int = 64,
         fixed_noise_seed: int = 0,

@@ -53,7 +53,7 @@ class VAE(GenerativeModule):
     def progress(self) -> dict[str, int]:
         # The decoder is the VAE's generator and is updated at every optimizer step, so its
         # generator steps line up with a GAN's in baselines and curves.
-        return {**super().progress(), "generator_steps": self.trainer.global_step}
+        return {**super().progress(), "generator_steps": self.global_step}
 
     def configure_optimizers(self) -> Optimizer:
         return self.optimizer(self.parameters())

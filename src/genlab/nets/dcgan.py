@@ -70,8 +70,8 @@ class DCGANGenerator(nn.Module):
         latent_dim: int,
         channels: int,
         image_size: int,
-        width: int = 64,
-        output: str = "tanh",
+        width: int,
+        output: str,
         norm: str = "batch",
     ) -> None:
         super().__init__()
@@ -109,8 +109,8 @@ class DCGANDiscriminator(nn.Module):
         self,
         channels: int,
         image_size: int,
-        width: int = 64,
-        norm: str = "batch",
+        width: int,
+        norm: str,
         out_features: int = 1,
         spectral_norm: bool = False,
     ) -> None:

@@ -41,9 +41,9 @@ class InfoGANGenerator(nn.Module):
         latent_dim: int,
         channels: int,
         image_size: int,
+        output: str,
         width: int = 64,
         hidden: int = 1024,
-        output: str = "sigmoid",
         norm: str = "batch",
     ) -> None:
         super().__init__()
@@ -78,9 +78,9 @@ class InfoGANDiscriminator(nn.Module):
         self,
         channels: int,
         image_size: int,
+        norm: str,
         width: int = 64,
         hidden: int = 1024,
-        norm: str = "batch",
         out_features: int = 1,
         spectral_norm: bool = False,
     ) -> None:

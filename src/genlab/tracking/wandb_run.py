@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.loggers import Logger
 from pytorch_lightning.loggers import WandbLogger as LightningWandbLogger
 
@@ -94,3 +96,27 @@ def wandb_run_id_to_continue(checkpoint_path: Path, run_dir: Path) -> str | None
         previous = previous_summary(run_dir) or {}
         run_id = previous.get("wandb_run_id")
     return run_id
+
+
+def continue_wandb_run(cfg: DictConfig, run_dir: Path, checkpoint_path: Path) -> None:
+    """A resumed run logs into the W&B run it started, not a new one."""
+    run_id = wandb_run_id_to_continue(checkpoint_path, run_dir)
+    wandb_cfg = OmegaConf.select(cfg, "logger.wandb")
+    if run_id is None or wandb_cfg is None:
+        return
+    with open_dict(wandb_cfg):
+        wandb_cfg.id = run_id
+        wandb_cfg.resume = "allow"
+
+
+# Read once, when genlab first loads this module: the runs of one process (a notebook, a test
+# session) then each stage into their own run dir unless the user chose a folder.
+_USER_WANDB_DATA_DIR = os.environ.get("WANDB_DATA_DIR")
+
+
+def stage_wandb_data_in(run_dir: Path) -> None:
+    """W&B stages checkpoint artifacts in ``WANDB_DATA_DIR`` until they are synced: inside
+    the run dir, not in the home directory, so deleting a run frees its space. A
+    ``WANDB_DATA_DIR`` the user set is kept."""
+    if _USER_WANDB_DATA_DIR is None:
+        os.environ["WANDB_DATA_DIR"] = str(run_dir / "wandb" / "data")

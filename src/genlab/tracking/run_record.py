@@ -1,0 +1,75 @@
+"""summary.json's record of a run: how it ended, what ran, and where and with which code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from omegaconf import DictConfig
+
+from genlab import __version__
+from genlab.paths import git_sha
+from genlab.tracking.summary import SUMMARY_FILE, finite_or_none, write_json_atomic
+
+if TYPE_CHECKING:
+    import pytorch_lightning as pl
+
+    from genlab.models.base import GenerativeModel
+    from genlab.training.outcome import Outcome
+
+
+def run_record(status: str, wall_s: float, run_dir: str | Path, **fields: Any) -> dict[str, Any]:
+    """The flat record every command writes: its status, the command's own ``fields``, then
+    the wall time, the code (git sha, genlab version) and the run dir."""
+    return {
+        "status": status,
+        **fields,
+        "wall_s": round(wall_s, 3),
+        "git_sha": git_sha(),
+        "genlab_version": __version__,
+        "run_dir": str(run_dir),
+    }
+
+
+def training_record(
+    cfg: DictConfig,
+    trainer: pl.Trainer,
+    model: GenerativeModel,
+    outcome: Outcome,
+    wall_s: float,
+) -> dict[str, Any]:
+    """A training run's record: what was trained, its progress and last logged values."""
+    progress = model.progress()
+    summary = run_record(
+        outcome.status,
+        wall_s,
+        cfg.paths.output_dir,
+        model=cfg.model_name,
+        data=cfg.data_name,
+        experiment=cfg.get("experiment_name"),
+        seed=cfg.seed,
+        global_step=trainer.global_step,
+        images_seen=progress["images_seen"],
+    )
+    if "generator_steps" in progress:
+        summary["generator_steps"] = progress["generator_steps"]
+    if outcome.error is not None:
+        summary["error"] = outcome.error
+    for key, value in trainer.callback_metrics.items():
+        if key.startswith("progress/"):  # the training process's counts (also when spawned)
+            summary[key.removeprefix("progress/")] = int(value)
+        elif "/" in key and not key.startswith("metrics/"):
+            # logged values ("train/g_loss"); bare keys are progress-bar copies, and the
+            # scores are reported under the contract's names
+            summary[key] = finite_or_none(float(value))
+    return summary
+
+
+def publish_record(run_dir: Path, summary: dict[str, Any], loggers: list[Any]) -> None:
+    """summary.json in the run dir, with the W&B run's whereabouts, and the same numbers in
+    the W&B run's summary (rank zero's job)."""
+    from genlab.tracking.wandb_run import update_wandb_summary, wandb_run_info
+
+    summary.update(wandb_run_info(loggers))
+    write_json_atomic(run_dir / SUMMARY_FILE, summary)
+    update_wandb_summary(loggers, summary)
