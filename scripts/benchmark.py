@@ -26,7 +26,7 @@ import torch_fidelity
 from hydra.utils import instantiate
 from torch.utils.flop_counter import FlopCounterMode
 
-from genlab.benchmarking import QUIET, BatchClock, StopAfter, rates
+from genlab.benchmarking import QUIET, BatchClock, StopAfter, loader_batches_per_s, rates
 from genlab.cli.train import train
 from genlab.config import compose_train_config
 from genlab.data.base import UInt8RGB
@@ -92,11 +92,7 @@ def flops_per_batch(cfg) -> int:
 
 def data_images_per_s(cfg, batches: int) -> float:
     _, _, _, datamodule = plain_setup(cfg)
-    loader = iter(datamodule.train_dataloader())
-    next(loader)  # workers started
-    started = time.perf_counter()
-    images = sum(GAN.images_of(next(loader)).size(0) for _ in range(batches))
-    return images / (time.perf_counter() - started)
+    return loader_batches_per_s(datamodule, batches) * cfg.data.batch_size
 
 
 def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:

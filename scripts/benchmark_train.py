@@ -4,9 +4,11 @@
                                       [--trainers cpu ddp_cpu_spawn] [--precision bf16-mixed]
 
 Runs genlab's real training app (Lightning loop, data pipeline, logging off, metrics off) and
-times the batches after a warm-up, on rank zero. ``--trainers cpu ddp_cpu_spawn`` compares one
-process with two DDP processes (the per-process batch stays the same, so the global batch
-doubles). On a GPU: ``--trainers gpu --precision bf16-mixed`` also reports peak GPU memory.
+times the batches after a warm-up, on rank zero; then times the training data loader alone.
+``--trainers cpu ddp_cpu_spawn`` compares one process with two DDP processes (the per-process
+batch stays the same, so the global batch doubles). On a GPU: ``--trainers gpu --precision
+bf16-mixed`` also reports peak GPU memory. A model may carry overrides of its own, quoted:
+``--models gan "vae model/encoder=mlp model/decoder=mlp data.batch_size=128"``.
 Prints a Markdown table; numbers belong in docs, not tests.
 """
 
@@ -19,8 +21,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import torch
+from hydra.utils import instantiate
 
-from genlab.benchmarking import QUIET, BatchClock, StopAfter, rates
+from genlab.benchmarking import QUIET, BatchClock, StopAfter, loader_batches_per_s, rates
 from genlab.cli.train import train
 from genlab.config import compose_train_config
 
@@ -28,12 +31,24 @@ from genlab.config import compose_train_config
 def measure(
     model: str, trainer: str, precision: str, batches: int, warmup: int, workdir: Path
 ) -> dict[str, float]:
+    name, *overrides = model.split()
     cfg = compose_train_config(
-        [f"model={model}", f"trainer={trainer}", f"trainer.precision={precision}", *QUIET],
-        workdir / f"{model}_{trainer}",
+        [
+            f"model={name}",
+            f"trainer={trainer}",
+            f"trainer.precision={precision}",
+            *QUIET,
+            *overrides,
+        ],
+        workdir / f"{name}_{trainer}",
     )
     summary = train(cfg, extra_callbacks=[BatchClock(warmup), StopAfter(warmup + batches)])
-    return {"batch_size": cfg.data.batch_size, "processes": cfg.trainer.devices, **rates(summary)}
+    return {
+        "batch_size": cfg.data.batch_size,
+        "processes": cfg.trainer.devices,
+        **rates(summary),
+        "loader_batches_per_s": loader_batches_per_s(instantiate(cfg.data), batches),
+    }
 
 
 def main() -> None:
@@ -46,12 +61,12 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"torch {torch.__version__}, {os.cpu_count()} CPUs, "
-        f"{platform.processor() or platform.machine()}"
+        f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
     )
     print(
         f"\nprecision {args.precision}\n\n| model | trainer | processes | batch per process "
-        "| batches/s | optimizer steps/s | images/s | peak GPU memory (GiB) |\n"
-        "|---|---|---|---|---|---|---|---|"
+        "| batches/s | optimizer steps/s | images/s | loader alone, batches/s "
+        "| peak GPU memory (GiB) |\n|---|---|---|---|---|---|---|---|---|"
     )
     with TemporaryDirectory() as workdir:
         for model in args.models:
@@ -63,7 +78,8 @@ def main() -> None:
                 print(
                     f"| {model} | {trainer} | {r['processes']} | {r['batch_size']} | "
                     f"{r['batches_per_s']:.2f} | {r['optimizer_steps_per_s']:.2f} | "
-                    f"{r['images_per_s']:.0f} | {'-' if memory is None else f'{memory:.2f}'} |",
+                    f"{r['images_per_s']:.0f} | {r['loader_batches_per_s']:.0f} | "
+                    f"{'-' if memory is None else f'{memory:.2f}'} |",
                     flush=True,
                 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytorch_lightning as pl
@@ -57,6 +58,20 @@ class StopAfter(pl.Callback):
         self.seen += 1
         if self.seen >= self.batches:
             trainer.should_stop = True
+
+
+def loader_batches_per_s(datamodule: pl.LightningDataModule, batches: int) -> float:
+    """The training loader alone: batches per second, counted after the first batch (which
+    starts any worker processes), epoch after epoch as training would take them."""
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    train_loader = datamodule.train_dataloader()
+    loader = (batch for _ in itertools.count() for batch in train_loader)
+    next(loader)
+    started = time.perf_counter()
+    for _ in range(batches):
+        next(loader)
+    return batches / (time.perf_counter() - started)
 
 
 def rates(summary: dict) -> dict[str, float]:

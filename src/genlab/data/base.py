@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, TensorDataset, random_split
 
+from genlab.data.batched import SampleBatch, collate, gather
 from genlab.data.resumable import EpochShuffle, ResumableLoader
 from genlab.errors import ConfigError
 
@@ -33,6 +34,14 @@ class ScaledImages(Dataset):
     def __getitem__(self, index: int) -> tuple[Tensor, int]:
         image, label = self.source[index]
         return to_value_range(image, self.value_range), label
+
+    def __getitems__(self, indices: list[int]) -> Sequence[tuple[Tensor, int | Tensor]]:
+        """A whole batch, the DataLoader's fast path (genlab.data.batched); the same values."""
+        gathered = gather(self.source, indices)
+        if gathered is None:
+            return [self[index] for index in indices]
+        images, labels = gathered
+        return SampleBatch(to_value_range(images, self.value_range), labels)
 
 
 class UInt8RGB(Dataset):
@@ -135,6 +144,7 @@ class ImageDataModule(pl.LightningDataModule):
             batch_size=self.batch_size,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
+            collate_fn=collate,
         )
 
     def train_dataloader(self) -> DataLoader:
@@ -149,6 +159,7 @@ class ImageDataModule(pl.LightningDataModule):
             drop_last=len(sampler) >= self.batch_size,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
+            collate_fn=collate,
             # Worker seeds from the loader's own generator: drawn from the global RNG, they
             # would make the latents depend on how often Lightning starts an iterator, which
             # differs between a resumed run and an uninterrupted one.
