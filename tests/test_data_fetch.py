@@ -72,6 +72,8 @@ def test_fashion_mnist_batches_are_those_of_the_per_image_path(
         value_range=value_range,
         batch_size=128,
         val_size=5000,
+        num_workers=0,
+        metrics_extractor=None,
     )
     compared = {}
     for name, loader, limit in loaders(datamodule):
@@ -90,6 +92,9 @@ def test_batches_after_a_mid_epoch_resume_are_those_of_the_per_image_path(
         download=False,
         value_range=(-1.0, 1.0),
         batch_size=64,
+        val_size=5000,
+        num_workers=0,
+        metrics_extractor=None,
     )
     datamodule.setup("fit")
     loader = datamodule.train_dataloader()
@@ -102,7 +107,10 @@ def test_batches_after_a_mid_epoch_resume_are_those_of_the_per_image_path(
 
 
 def test_three_channel_tensors_and_partial_batches(tmp_path: Path) -> None:
-    datamodule = RandomRGB(image_size=8, channels=3, value_range=(0, 1), batch_size=32, val_size=30)
+    datamodule = RandomRGB(
+        image_size=8, channels=3, value_range=(0, 1), batch_size=32, val_size=30,
+        num_workers=0, metrics_extractor=None,
+    )  # fmt: skip
     compared = {
         name: assert_batches_match(loader, limit) for name, loader, limit in loaders(datamodule)
     }
@@ -117,7 +125,9 @@ def test_a_worker_process_hands_on_the_same_batches(fashion_mnist_root: Path) ->
         download=False,
         value_range=(-1.0, 1.0),
         batch_size=128,
+        val_size=5000,
         num_workers=1,
+        metrics_extractor=None,
     )
     datamodule.setup("fit")
     assert_batches_match(datamodule.val_dataloader())
@@ -126,7 +136,7 @@ def test_a_worker_process_hands_on_the_same_batches(fashion_mnist_root: Path) ->
 def test_image_files_keep_the_per_image_path(image_folder: Path) -> None:
     datamodule = ImageFolderDataModule(
         path=str(image_folder), image_size=16, channels=3, value_range=(-1, 1), batch_size=10,
-        val_size=8,
+        val_size=8, num_workers=0, metrics_extractor=None,
     )  # fmt: skip
     for _, loader, limit in loaders(datamodule):
         assert not isinstance(loader.dataset.__getitems__([0, 1]), SampleBatch)
