@@ -61,20 +61,21 @@ def loaders(datamodule: ImageDataModule) -> list[tuple[str, DataLoader, int | No
     ]
 
 
+def fashion_mnist(
+    root: Path, value_range: tuple[float, float], batch_size: int, num_workers: int = 0
+) -> FashionMNISTDataModule:
+    return FashionMNISTDataModule(
+        root=str(root), mirrors=[str(FASHION_MNIST_MIRROR)], download=False,
+        value_range=value_range, batch_size=batch_size, val_size=5000, num_workers=num_workers,
+        metrics_extractor=None,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("value_range", [(-1.0, 1.0), (0.0, 1.0)])
 def test_fashion_mnist_batches_are_those_of_the_per_image_path(
     fashion_mnist_root: Path, value_range: tuple[float, float]
 ) -> None:
-    datamodule = FashionMNISTDataModule(
-        root=str(fashion_mnist_root),
-        mirrors=[str(FASHION_MNIST_MIRROR)],
-        download=False,
-        value_range=value_range,
-        batch_size=128,
-        val_size=5000,
-        num_workers=0,
-        metrics_extractor=None,
-    )
+    datamodule = fashion_mnist(fashion_mnist_root, value_range, batch_size=128)
     compared = {}
     for name, loader, limit in loaders(datamodule):
         assert isinstance(loader.dataset.__getitems__([3, 1, 2]), SampleBatch)  # the fast path
@@ -86,16 +87,7 @@ def test_fashion_mnist_batches_are_those_of_the_per_image_path(
 def test_batches_after_a_mid_epoch_resume_are_those_of_the_per_image_path(
     fashion_mnist_root: Path,
 ) -> None:
-    datamodule = FashionMNISTDataModule(
-        root=str(fashion_mnist_root),
-        mirrors=[str(FASHION_MNIST_MIRROR)],
-        download=False,
-        value_range=(-1.0, 1.0),
-        batch_size=64,
-        val_size=5000,
-        num_workers=0,
-        metrics_extractor=None,
-    )
+    datamodule = fashion_mnist(fashion_mnist_root, (-1.0, 1.0), batch_size=64)
     datamodule.setup("fit")
     loader = datamodule.train_dataloader()
     assert isinstance(loader.sampler, EpochShuffle)
@@ -119,16 +111,7 @@ def test_three_channel_tensors_and_partial_batches(tmp_path: Path) -> None:
 
 
 def test_a_worker_process_hands_on_the_same_batches(fashion_mnist_root: Path) -> None:
-    datamodule = FashionMNISTDataModule(
-        root=str(fashion_mnist_root),
-        mirrors=[str(FASHION_MNIST_MIRROR)],
-        download=False,
-        value_range=(-1.0, 1.0),
-        batch_size=128,
-        val_size=5000,
-        num_workers=1,
-        metrics_extractor=None,
-    )
+    datamodule = fashion_mnist(fashion_mnist_root, (-1.0, 1.0), batch_size=128, num_workers=1)
     datamodule.setup("fit")
     assert_batches_match(datamodule.val_dataloader())
 
