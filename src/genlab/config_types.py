@@ -13,6 +13,7 @@ from typing import Any
 
 from hydra import compose
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -25,10 +26,19 @@ def check_override_types(cfg: DictConfig, overrides: Sequence[str], config_name:
     if not GlobalHydra.instance().is_initialized():
         return  # composed outside an app (tests, notebooks): nothing to compare with
     parsed = OverridesParser.create().parse_overrides(list(overrides))
-    values = [o for o in parsed if not o.is_add() and not o.is_delete() and "." in o.key_or_group]
+    values = [
+        o
+        for o in parsed
+        if not o.is_add()
+        and not o.is_delete()
+        and "." in o.key_or_group
+        and not o.key_or_group.startswith("hydra.")
+    ]
     if not values:
         return
     choices = [o.input_line for o in parsed if o not in values and not o.is_delete()]
+    # A user's own config folders (hydra.searchpath) hold options the defaults may name.
+    choices += [o for o in HydraConfig.get().overrides.hydra if o.startswith("hydra.searchpath")]
     defaults = compose(config_name=config_name, overrides=choices)
     for override in values:
         key = override.key_or_group
