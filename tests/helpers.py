@@ -101,6 +101,8 @@ def cli_env() -> dict[str, str]:
     """This process's environment for a script: W&B offline and quiet, Hydra's short errors."""
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
     env.pop("HYDRA_FULL_ERROR", None)
+    # Set by runs trained in this test process (their own staging folder), not by the user.
+    env.pop("WANDB_DATA_DIR", None)
     return env
 
 
