@@ -55,3 +55,15 @@ class TrainingDiverged(GenlabError):
 
 class DiskFull(GenlabError):
     """A file system the run writes to has no space left."""
+
+
+def user_message(user_error: GenlabError) -> str:
+    """The error's message; for an error raised in a DataLoader worker, the original message
+    rather than PyTorch's re-raised text ("Caught X in DataLoader worker process 0. Original
+    Traceback ... genlab.errors.X: <message>")."""
+    message = str(user_error)
+    if "Original Traceback" not in message:
+        return message
+    last = message.rstrip().splitlines()[-1]
+    prefix = f"{type(user_error).__module__}.{type(user_error).__name__}: "
+    return last.removeprefix(prefix)

@@ -14,7 +14,7 @@ from hydra.errors import CompactHydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from genlab.errors import GenlabError, exception_chain
+from genlab.errors import GenlabError, exception_chain, user_message
 from genlab.paths import config_dir
 from genlab.process import end_with_parent
 from genlab.resolvers import register_resolvers
@@ -31,18 +31,6 @@ def exit_with(user_error: GenlabError) -> NoReturn:
     """One line on stderr, the error's exit status, no traceback."""
     print(f"genlab: error: {user_message(user_error)}", file=sys.stderr)
     sys.exit(user_error.exit_code)
-
-
-def user_message(user_error: GenlabError) -> str:
-    """The error's message; for an error raised in a DataLoader worker, the original message
-    rather than PyTorch's re-raised text ("Caught X in DataLoader worker process 0. Original
-    Traceback ... genlab.errors.X: <message>")."""
-    message = str(user_error)
-    if "Original Traceback" not in message:
-        return message
-    last = message.rstrip().splitlines()[-1]
-    prefix = f"{type(user_error).__module__}.{type(user_error).__name__}: "
-    return last.removeprefix(prefix)
 
 
 def report_user_errors(task: Callable[[DictConfig], T]) -> Callable[[DictConfig], T]:

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from genlab.cli.app import user_message
-from genlab.errors import DiskFull, GenlabError, TrainingDiverged
+from genlab.errors import DiskFull, GenlabError, TrainingDiverged, user_message
 from genlab.process import take_stop_request
 from genlab.tracking.disk import disk_full_message, no_space_error
 
