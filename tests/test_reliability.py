@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import shutil
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from genlab.cli.app import report_user_errors
 from genlab.cli.train import train
 from genlab.config_types import check_value_type
 from genlab.errors import ConfigError, TrainingDiverged
+from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.lock import DirectoryLock
 from genlab.tracking.summary import read_summary
 from tests.helpers import (
@@ -39,6 +41,7 @@ from tests.helpers import (
     compose_train,
     csv_losses,
     require,
+    run_cli,
 )
 
 # -- resume after a kill -----------------------------------------------------------------------
@@ -643,6 +646,53 @@ def test_failed_final_evaluation_keeps_the_final_checkpoint_and_resume_finishes_
     summary = read_summary(run)
     assert summary["status"] == "ok" and summary["global_step"] == 20
     assert summary["fid"] > 0 and summary["metric_num_generated"] == 64
+
+
+@pytest.mark.slow
+def test_metrics_history_keeps_one_row_per_step_and_survives_a_cut_off_line(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """A resume that evaluates a step again (here after a garbled summary.json) replaces its
+    row; a line cut off by a kill is skipped by compare.py, naming the file, and removed by the
+    next run that writes the file."""
+    run, out = tmp_path / "run", tmp_path / "cmp"
+    history = run / HISTORY_FILE
+    common = [
+        *FINAL_ONLY, "metrics.every_n_steps=6", f"data.root={fashion_mnist_root}",
+        f"hydra.run.dir={run}",
+    ]  # fmt: skip
+
+    def train_run(*args: str) -> str:
+        result = subprocess.run(train_command(*common, *args), env=cli_env(),
+                                capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout + result.stderr
+
+    def steps() -> list[int]:
+        text = history.read_text()
+        assert text.endswith("\n")
+        return [json.loads(line)["step"] for line in text.splitlines()]
+
+    train_run()
+    assert steps() == [6, 12, 18, 20]
+    (run / "summary.json").write_text('{"status": "ok", "glo')
+    train_run("resume=true")  # nothing left to train: the final evaluation again
+    assert read_summary(run)["status"] == "ok"
+    assert steps() == [6, 12, 18, 20]
+
+    text = history.read_text()
+    cut = len(text.splitlines()[-1]) // 2 + 1  # half the last line and its newline
+    history.write_text(text[:-cut])  # as a kill while step 20 was written leaves it
+    compared = run_cli("compare", f"runs=[{run}]", f"out={out}")
+    assert compared.returncode == 0, compared.stderr[-3000:]
+    assert compared.stderr.count(f"{history}: skipping the cut-off last line") == 1
+    assert "the other 3 evaluations are kept" in compared.stderr
+    assert pd.read_csv(out / "comparison.csv")["n_seeds"].tolist() == [1]
+    assert (out / "curve_fid.png").is_file()  # drawn from the evaluations at steps 6, 12, 18
+
+    output = train_run("resume=true", "trainer.max_steps=30")
+    assert f"{history}: removing the cut-off last line" in output
+    assert steps() == [6, 12, 18, 24, 30]
 
 
 @pytest.mark.slow

@@ -61,6 +61,9 @@ def test_the_reader_takes_complete_lines_once(tmp_path: Path) -> None:
         f.write('d": 60.0}\n' + json.dumps({"step": 30, "kid_mean": 1.0}) + "\n")
     assert reader.new() == [(2, 20, 60.0)]  # the line without fid is not an evaluation of it
     assert reader.new() == [] and reader.count == 2
+    with history.open("a") as f:  # a damaged line (a disk error) is skipped, not fatal
+        f.write("\x00\x00\x00\n" + json.dumps({"step": 40, "fid": 50.0}) + "\n")
+    assert reader.new() == [(3, 40, 50.0)] and reader.last_step == 40
 
 
 @pytest.mark.parametrize(

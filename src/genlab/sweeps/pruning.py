@@ -10,7 +10,6 @@ only the best ``1/eta`` of the trials that reached it go on. That is Optuna's
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import optuna
 
 from genlab.errors import ConfigError
 from genlab.sweeps.definition import SweepDefinition
+from genlab.tracking.history import HistoryFollower
 
 
 def make_pruner(definition: SweepDefinition) -> optuna.pruners.BasePruner:
@@ -58,31 +58,26 @@ def check_reports(definition: SweepDefinition, trial_config: dict[str, Any]) -> 
 
 
 class EvaluationReader:
-    """The evaluations a running trial has appended to its metrics_history.jsonl, read as they
-    come (a line still being written is left for the next read)."""
+    """The evaluations of ``key`` a running trial has appended to its metrics_history.jsonl,
+    read as they come (:class:`~genlab.tracking.history.HistoryFollower`)."""
 
     def __init__(self, path: Path, key: str) -> None:
         self.path = path
         self.key = key
         self.count = 0  # evaluations with a value of ``key`` so far
-        self.last_step = -1  # training step of the last evaluation read, with a value or not
-        self._offset = 0
+        self._history = HistoryFollower(path)
+
+    @property
+    def last_step(self) -> int:
+        """Training step of the last evaluation read, with a value or not; -1 before one."""
+        return self._history.last_step
 
     def new(self) -> list[tuple[int, int, float]]:
         """(evaluation number, training step, value) of each evaluation since the last call."""
-        if not self.path.is_file():
-            return []
-        with self.path.open("rb") as history:
-            history.seek(self._offset)
-            chunk = history.read()
-        complete = chunk[: chunk.rfind(b"\n") + 1]
-        self._offset += len(complete)
         found = []
-        for line in complete.decode().splitlines():
-            record = json.loads(line) if line.strip() else {}
-            self.last_step = int(record.get("step", self.last_step))
+        for record in self._history.new():
             value = record.get(self.key)
             if isinstance(value, int | float) and math.isfinite(value):
                 self.count += 1
-                found.append((self.count, int(record.get("step", 0)), float(value)))
+                found.append((self.count, record["step"], float(value)))
         return found
