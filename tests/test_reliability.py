@@ -35,7 +35,6 @@ from tests.helpers import (
     REPORTED_METRICS,
     SMALL_GAN,
     SMALL_VAE,
-    assert_no_good_run,
     assert_user_error,
     cli_env,
     compose_train,
@@ -453,6 +452,21 @@ BAD_INPUTS = [
     ),
     ("grayscale_as_rgb", lambda t, r: ["data.channels=3"], ["grayscale", "data.channels=1"]),
     ("latent_dim_zero", lambda t, r: ["model.latent_dim=0"], ["model.latent_dim", "at least 1"]),
+    (
+        "latent_dim_negative",
+        lambda t, r: ["model.latent_dim=-3"],
+        ["model.latent_dim must be an integer of at least 1, got -3"],
+    ),
+    (
+        "generator_width_zero",
+        lambda t, r: ["model.generator.width=0"],
+        ["model.generator.width must be an integer of at least 1, got 0"],
+    ),
+    (
+        "betas_one_value",
+        lambda t, r: ["model.optimizer_g.betas=[0.5]"],
+        ["model.optimizer_g.betas must be two numbers in [0, 1)", "got [0.5]"],
+    ),
     ("value_range_reversed", lambda t, r: ["model.value_range=[1,-1]"], ["model.value_range"]),
     ("ema_decay_one", lambda t, r: ["model.ema_decay=1.0"], ["model.ema_decay", "(0, 1)"]),
     (
@@ -570,7 +584,7 @@ def test_bad_input_is_one_clear_line(
         report_user_errors(train)(cfg)
     result = SimpleNamespace(returncode=exited.value.code, stderr=capsys.readouterr().err)
     assert_user_error(result, *fragments)
-    assert_no_good_run(run)
+    assert not (run / "checkpoints").exists() and not (run / "summary.json").exists()
     assert not (run / "wandb").exists()
 
 

@@ -3,15 +3,16 @@ written or trained."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, ListConfig, open_dict
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
+from genlab.config_types import show_value
 from genlab.errors import ConfigError
 from genlab.paths import config_dir
 from genlab.resolvers import register_resolvers
@@ -65,20 +66,62 @@ def check_train_config(cfg: DictConfig) -> None:
     num_samples = cfg.metrics.get("num_samples")
     if not isinstance(num_samples, int) or num_samples < 1:
         raise ConfigError(f"metrics.num_samples must be a positive integer, got {num_samples!r}")
-    for path, value in _find_keys(cfg.model, "lr", "model"):
-        if not isinstance(value, int | float) or value <= 0:
-            raise ConfigError(f"{path} must be a positive learning rate, got {value!r}")
+    check_model_values(cfg.model)
     check_strategy_fits_model(trainer.get("strategy"), cfg.model._target_)
 
 
-def _find_keys(node: Any, key: str, prefix: str) -> Iterator[tuple[str, Any]]:
+def _integer_of_at_least(low: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _adam_betas(value: Any) -> bool:
+    return (
+        isinstance(value, ListConfig | list)
+        and len(value) == 2
+        and all(_is_number(b) and 0 <= b < 1 for b in value)
+    )
+
+
+# What a value must be wherever its key appears in the model config: the model, its networks
+# (and their trunks), its optimizers. The keys are the networks' and optimizers' own argument
+# names, so a network of the user's own that takes a `width` is checked too.
+# key -> (test, what the value must be)
+MODEL_VALUE_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "latent_dim": (_integer_of_at_least(1), "an integer of at least 1"),
+    "width": (_integer_of_at_least(1), "an integer of at least 1"),
+    "hidden": (_integer_of_at_least(1), "an integer of at least 1"),
+    "depth": (_integer_of_at_least(0), "an integer of at least 0"),
+    "lr": (lambda v: _is_number(v) and v > 0, "a positive learning rate"),
+    "betas": (_adam_betas, "two numbers in [0, 1) ([beta1, beta2], e.g. [0.5,0.999])"),
+}
+
+
+def check_model_values(model: DictConfig) -> None:
+    """Every value of ``model`` under a key of MODEL_VALUE_RULES, before anything is built: a
+    width of 0 or one beta would otherwise fail inside torch, mid-training or with a
+    traceback."""
+    for path, key, value in _values_by_key(model, "model"):
+        test, expected = MODEL_VALUE_RULES[key]
+        if not test(value):
+            raise ConfigError(f"{path} must be {expected}, got {show_value(value)}")
+
+
+def _values_by_key(node: Any, prefix: str) -> Iterator[tuple[str, str, Any]]:
+    """(path, key, value) of each key of MODEL_VALUE_RULES below ``node``. An interpolation
+    (``latent_dim: ${model.latent_dim}``) is checked where its value is set."""
     if isinstance(node, DictConfig):
         for name in node:
             child_path = f"{prefix}.{name}"
-            if name == key:
-                yield child_path, node[name]
+            if OmegaConf.is_interpolation(node, str(name)):
+                continue
+            if name in MODEL_VALUE_RULES:
+                yield child_path, str(name), node[name]
             else:
-                yield from _find_keys(node[name], key, child_path)
+                yield from _values_by_key(node[name], child_path)
     elif isinstance(node, ListConfig):
         for index, item in enumerate(node):
-            yield from _find_keys(item, key, f"{prefix}[{index}]")
+            yield from _values_by_key(item, f"{prefix}[{index}]")

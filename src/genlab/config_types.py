@@ -53,7 +53,7 @@ def check_value_type(key: str, default: Any, value: Any) -> None:
     if expected is None or _fits(default, value):
         return
     raise ConfigError(
-        f"{key} must be {expected} (its default is {_show(default)}), got {_show(value)}"
+        f"{key} must be {expected} (its default is {show_value(default)}), got {show_value(value)}"
     )
 
 
@@ -90,7 +90,7 @@ def _fits(default: Any, value: Any) -> bool:
     return isinstance(value, DictConfig | dict)
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     if isinstance(value, DictConfig | ListConfig):
         return str(OmegaConf.to_container(value))
     return repr(value)
