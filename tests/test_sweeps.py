@@ -271,30 +271,56 @@ def test_a_parameter_the_train_config_lacks_stops_the_sweep_before_any_trial(
     assert not (sweep_dir / "optuna.db").exists() and not (sweep_dir / "trials").exists()
 
 
+# A definition the local engine runs (one cheap trial), for the rows whose mistake is elsewhere.
+RUNNABLE = (
+    "name: bad\nmethod: grid\nmetric: {name: genlab/fid}\n"
+    "parameters:\n  debug: {value: fast}\n  model.n_disc: {values: [1]}\n"
+)
+
+
 @pytest.mark.parametrize(
-    ("text", "fragments"),
+    ("text", "args", "fragments"),
     [
         (
             "name: bad\nparameters:\n  model.n_disc: {values: [1, 2]\n",
+            [],
             ["not valid YAML", "bad.yaml", "line 3"],
         ),
         (
             "name: bad\nmethod: custom\nmetric: {name: genlab/fid}\n"
             "parameters:\n  model.n_disc: {values: [1, 2]}\n",
+            [],
             ["method 'custom' is not supported locally"],
         ),
+        (
+            "name: bad\nmethod: random\nrun_cap: 2\nmetric: {name: genlab/fid}\n"
+            "parameters:\n  model.optimizer_g.lr: {min: 0.01, max: 0.001}\n",
+            [],
+            ["sweep definition", "bad.yaml", "model.optimizer_g.lr", "min 0.01 is above max 0.001"],
+        ),
+        (
+            RUNNABLE.replace("genlab/fid", "genlab/fdi"),
+            [],
+            ["metric genlab/fdi", "genlab/fid", "genlab/kid_mean", "genlab/train/"],
+        ),
+        (RUNNABLE, ["workers=abc"], ["workers must be a number (its default is 1), got 'abc'"]),
     ],
-    ids=["yaml_syntax", "custom_method"],
+    ids=["yaml_syntax", "custom_method", "min_above_max", "unknown_metric", "workers_not_a_number"],
 )
-def test_a_broken_definition_is_one_line(text: str, fragments: list[str], tmp_path: Path) -> None:
+def test_a_broken_definition_is_one_line(
+    text: str, args: list[str], fragments: list[str], tmp_path: Path
+) -> None:
+    """Refused before the sweep has a study or a trial."""
     definitions = tmp_path / "conf" / "sweep"
     definitions.mkdir(parents=True)
     (definitions / "bad.yaml").write_text(text)
+    sweep_dir = tmp_path / "sweep"
     result = run_cli(
         "sweep", "sweep=bad", f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
-        "backend=local", f"sweep_dir={tmp_path / 'sweep'}",
+        "backend=local", f"sweep_dir={sweep_dir}", *args,
     )  # fmt: skip
     assert_user_error(result, *fragments)
+    assert not (sweep_dir / "optuna.db").exists() and not (sweep_dir / "trials").exists()
 
 
 # --- W&B: the agent's command offline, and the server boundary --------------------------------

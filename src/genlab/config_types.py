@@ -26,13 +26,14 @@ def check_override_types(cfg: DictConfig, overrides: Sequence[str], config_name:
     if not GlobalHydra.instance().is_initialized():
         return  # composed outside an app (tests, notebooks): nothing to compare with
     parsed = OverridesParser.create().parse_overrides(list(overrides))
+    groups = HydraConfig.get().runtime.choices
     values = [
         o
         for o in parsed
         if not o.is_add()
         and not o.is_delete()
-        and "." in o.key_or_group
         and not o.key_or_group.startswith("hydra.")
+        and (o.package is None and "/" not in o.key_or_group and o.key_or_group not in groups)
     ]
     if not values:
         return

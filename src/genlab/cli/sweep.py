@@ -10,6 +10,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.cli.app import hydra_app
+from genlab.config_types import check_override_types
 from genlab.errors import ConfigError
 from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.wandb_backend import api_key_configured, run_wandb_sweep
@@ -93,6 +94,7 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
 
 @hydra_app("sweep")
 def main(cfg: DictConfig) -> list[dict[str, Any]]:
+    check_override_types(cfg, HydraConfig.get().overrides.task, "sweep")
     return sweep(cfg)
 
 

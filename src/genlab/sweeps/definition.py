@@ -18,6 +18,7 @@ from typing import Any
 from jsonschema import Draft7Validator
 
 from genlab.errors import ConfigError
+from genlab.metrics.keys import SCORE_NAMES
 from genlab.tracking.summary import WANDB_SUMMARY_PREFIX
 
 _SCHEMA_FILE = Path(__file__).with_name("wandb_sweep_schema.json")
@@ -35,6 +36,33 @@ def schema_violations(config: dict[str, Any]) -> list[str]:
     """Every violation of W&B's sweep schema, as `path: message`."""
     errors = sorted(sweep_schema().iter_errors(config), key=lambda e: list(e.absolute_path))
     return [f"{'.'.join(map(str, e.absolute_path)) or '<top>'}: {e.message}" for e in errors]
+
+
+# Values a trial logs while it trains (summary.json's `train/...` and `val/...` keys), which W&B
+# also holds without genlab's prefix.
+_LOGGED_PREFIXES = ("train/", "val/")
+
+
+def bound_mistakes(parameters: dict[str, Any]) -> list[str]:
+    """A parameter's `min` above its `max`, which W&B's schema allows and every engine refuses
+    once it draws the first trial."""
+    mistakes = []
+    for name, spec in parameters.items():
+        low, high = spec.get("min"), spec.get("max")
+        if not all(isinstance(b, int | float) and not isinstance(b, bool) for b in (low, high)):
+            continue
+        if low > high:
+            mistakes.append(f"parameter {name}: min {low} is above max {high}; swap them")
+    return mistakes
+
+
+def is_reported_metric(name: str) -> bool:
+    """Whether trials report ``name``: one of genlab's scores as summary.json and the W&B run
+    summary hold it (``genlab/fid``), or a logged training value (``genlab/train/g_loss``)."""
+    key = name.removeprefix(WANDB_SUMMARY_PREFIX)
+    if key.startswith(_LOGGED_PREFIXES):
+        return True
+    return name == WANDB_SUMMARY_PREFIX + key and key in SCORE_NAMES
 
 
 @dataclass(frozen=True)
@@ -57,6 +85,18 @@ class SweepDefinition:
         if "metric" not in config:
             raise ConfigError(
                 f"sweep definition {source} needs `metric: {{name: genlab/fid, goal: minimize}}`"
+            )
+        mistakes = bound_mistakes(config.get("parameters", {}))
+        if mistakes:
+            raise ConfigError(f"sweep definition {source}: " + "; ".join(mistakes[:3]))
+        metric = str(config["metric"]["name"])
+        if not is_reported_metric(metric):
+            raise ConfigError(
+                f"sweep definition {source}: metric {metric} is not a value genlab's trials "
+                "report, so no trial could be ranked by it; name one of "
+                f"{', '.join(WANDB_SUMMARY_PREFIX + name for name in SCORE_NAMES)}, or a logged "
+                f"training value ({WANDB_SUMMARY_PREFIX}train/<name>, e.g. "
+                f"{WANDB_SUMMARY_PREFIX}train/g_loss)"
             )
         return cls(config)
 
