@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -356,6 +357,33 @@ def test_damaged_unscored_and_evaluate_dirs_are_left_out_by_name(
     assert table["n_seeds"].sum() == 4  # the four good runs of the fixture
     report = (out / "comparison.md").read_text()
     assert f"{unscored.name} (no metrics)" in report and evaluation.name not in report
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda run: (run / "summary.json").write_text("[]"), "summary.json holds a list"),
+        (lambda run: shutil.rmtree(run / ".hydra"), "no .hydra/config.yaml"),
+        (lambda run: (run / ".hydra" / "config.yaml").write_text("- a\n"), "holds a list"),
+    ],
+    ids=["summary_a_list", "no_hydra_dir", "config_a_list"],
+)
+def test_a_run_that_is_no_genlab_run_dir_is_left_out_by_path(
+    damage: Callable[[Path], object], reason: str, runs: Path, tmp_path: Path
+) -> None:
+    """Named in one warning line and in the report; the other runs are compared."""
+    bad = write_run(runs, "genlab.losses.HingeLoss", 8, {"fid": 50.0})
+    damage(bad)
+    out = tmp_path / "cmp"
+    result = run_cli("compare", str(runs), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    warnings = [line for line in result.stderr.splitlines() if str(bad) in line]
+    assert len(warnings) == 1 and warnings[0].startswith("Leaving out"), result.stderr[-3000:]
+    assert reason in warnings[0]
+    assert pd.read_csv(out / "comparison.csv")["n_seeds"].sum() == 4  # the four good runs
+    left_out = next(line for line in (out / "comparison.md").read_text().splitlines()
+                    if line.startswith("Left out"))  # fmt: skip
+    assert f"{bad} (" in left_out and reason in left_out
 
 
 def test_missing_path_and_offline_wandb_project_are_user_errors(tmp_path: Path) -> None:

@@ -197,8 +197,10 @@ def _markdown(
     if skipped:
         lines += [
             "",
-            f"Left out ({len(skipped)} runs not ok or without metrics): "
-            + ", ".join(f"{r.dir.name} ({r.why_left_out})" for r in skipped),
+            f"Left out ({len(skipped)} runs not ok, without metrics or unreadable): "
+            + ", ".join(
+                f"{r.dir if r.unreadable else r.dir.name} ({r.why_left_out})" for r in skipped
+            ),
         ]
     lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"

@@ -26,6 +26,12 @@ class Run:
     config: dict[str, Any]  # flat: dotted keys -> values, as in .hydra/config.yaml
     history: list[dict[str, Any]] = field(default_factory=list)
     overrides: tuple[str, ...] = ()  # the command line's, from .hydra/overrides.yaml
+    unreadable: str | None = None  # why its files could not be read: it is left out
+
+    @classmethod
+    def left_out(cls, damaged: DamagedRun) -> Run:
+        """A run dir whose files cannot be read, kept only to be named in the report."""
+        return cls(damaged.run_dir, {}, {}, unreadable=damaged.reason)
 
     @property
     def seed(self) -> Any:
@@ -38,6 +44,8 @@ class Run:
     @property
     def why_left_out(self) -> str | None:
         """Why a comparison cannot use this run; None when it can."""
+        if self.unreadable is not None:
+            return self.unreadable
         if not self.ok:
             return str(self.summary.get("status", "no status"))
         if not self.summary.get("metric_extractor"):
@@ -69,31 +77,44 @@ def find_run_dirs(paths: Iterable[Path]) -> list[Path]:
 def load_run(run_dir: Path) -> Run:
     config_file = run_dir / ".hydra" / "config.yaml"
     if not config_file.is_file():
-        raise ConfigError(f"{run_dir} has no .hydra/config.yaml: it is not a genlab run dir")
+        raise DamagedRun(
+            run_dir,
+            "has no .hydra/config.yaml: it is not a genlab run dir, or its .hydra/ was not copied",
+        )
     overrides_file = run_dir / ".hydra" / "overrides.yaml"
     try:
         config = OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
+        if not isinstance(config, dict):
+            raise ValueError(f".hydra/config.yaml holds a {type(config).__name__}, not a mapping")
         overrides = OmegaConf.load(overrides_file) if overrides_file.is_file() else []
         summary = read_summary(run_dir)
         history = read_history(run_dir)
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise DamagedRun(f"{run_dir} cannot be read ({type(exc).__name__}: {exc})") from exc
+        raise DamagedRun(run_dir, f"cannot be read ({type(exc).__name__}: {exc})") from exc
     return Run(run_dir, summary, dict(_flatten(config)), history, tuple(map(str, overrides)))
 
 
 class DamagedRun(Exception):
-    """A run dir whose files cannot be parsed (e.g. a copy interrupted mid-file)."""
+    """A run dir whose files cannot be parsed (e.g. a copy interrupted mid-file) or that lacks
+    the run's recorded config."""
+
+    def __init__(self, run_dir: Path, reason: str) -> None:
+        super().__init__(f"{run_dir} {reason}")
+        self.run_dir = run_dir
+        self.reason = reason
 
 
 def load_training_runs(run_dirs: Iterable[Path]) -> list[Run]:
     """The training runs among ``run_dirs``; other apps' dirs (evaluate.py writes a summary.json
-    too) are passed over, damaged ones left out with a warning naming the file."""
+    too) are passed over; a damaged one is named in a warning and kept, to be listed among the
+    runs the comparison leaves out."""
     runs = []
     for run_dir in run_dirs:
         try:
             run = load_run(run_dir)
-        except DamagedRun as exc:
-            log.warning("Leaving out %s", exc)
+        except DamagedRun as damaged:
+            log.warning("Leaving out %s", damaged)
+            runs.append(Run.left_out(damaged))
             continue
         if run.config.get("task_name", "train") == "train":
             runs.append(run)

@@ -22,7 +22,11 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 
 def read_summary(run_dir: str | Path) -> dict[str, Any]:
-    return json.loads((Path(run_dir) / SUMMARY_FILE).read_text())
+    """The run's summary; ValueError when the file is not JSON or not a JSON object."""
+    summary = json.loads((Path(run_dir) / SUMMARY_FILE).read_text())
+    if not isinstance(summary, dict):
+        raise ValueError(f"{SUMMARY_FILE} holds a {type(summary).__name__}, not a JSON object")
+    return summary
 
 
 def previous_summary(run_dir: Path) -> dict[str, Any] | None:
