@@ -232,6 +232,8 @@ def test_sample_script_writes_grid_and_interpolation(quickstart_run: Path, tmp_p
         ("seed=abc", "seed must be a non-negative integer"),
         ("out=grid.jpg", "must be a .png file or an existing folder"),
         ("out={blocker}/grid.png", "is a file, not a folder; pass another out=DIR"),
+        # A folder that takes no new folder, whatever its permission bits say (also to root).
+        ("out=/proc/nope/x.png", "cannot create the output dir /proc/nope: /proc"),
     ],
 )
 def test_sample_bad_input_is_one_line(

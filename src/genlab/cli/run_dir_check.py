@@ -7,6 +7,7 @@ surface as an ``OSError`` with a traceback, outside genlab's error reporting.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,16 @@ def check_writable_dir(path: Path, key: str) -> None:
             f"cannot create the output dir {path}: {existing} is a file, not a folder; "
             f"pass another {key}=DIR"
         )
-    if not os.access(existing, os.W_OK | os.X_OK):
+    # A folder made and removed at once: permission bits and os.access do not tell (root may
+    # write anywhere by them, yet /proc or a read-only mount takes no new folder).
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".genlab-write-check-", dir=existing))
+    except OSError as exc:
+        what = "write" if existing == path else "create"
         raise ConfigError(
-            f"cannot write the output dir {path}: {existing} is not writable; "
-            f"pass a writable {key}=DIR"
-        )
+            f"cannot {what} the output dir {path}: {existing} takes no new files or folders "
+            f"({exc.strerror}); pass a writable {key}=DIR"
+        ) from exc
 
 
 class CheckOutputDir(Callback):
