@@ -685,6 +685,35 @@ def test_resume_of_a_finished_run_changes_nothing_unless_the_budget_grows(
 
 
 @pytest.mark.slow
+def test_resume_continues_from_the_highest_step_not_the_newest_file(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    run, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
+    common = [
+        *FINAL_ONLY, "metrics=off", "callbacks.model_checkpoint.every_n_train_steps=10",
+        f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}",
+    ]  # fmt: skip
+    done = subprocess.run(train_command(*common), env=cli_env(), capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in ckpts.iterdir()) == [
+        "last.ckpt", "step0000010.ckpt", "step0000020.ckpt"
+    ]  # fmt: skip
+    step_20 = run_dir_state(run)["checkpoints/step0000020.ckpt"]
+    (ckpts / "step0000010.ckpt").touch()  # the older step is now the newest file
+
+    longer = subprocess.run(
+        train_command(*common, "resume=true", "trainer.max_steps=30"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert longer.returncode == 0, longer.stderr[-3000:]
+    assert run_dir_state(run)["checkpoints/step0000020.ckpt"] == step_20
+    assert f"Resuming from {ckpts / 'last.ckpt'} (step 20)" in longer.stdout + longer.stderr
+    assert read_summary(run)["global_step"] == 30
+    assert torch.load(ckpts / "last.ckpt", weights_only=True)["global_step"] == 30
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("signum", "status"),
     [(signal.SIGTERM, "preempted"), (signal.SIGINT, "interrupted")],
