@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
+from genlab.checkpoints.config_changes import flatten_config
 from genlab.checkpoints.format import checkpoint_config, read_checkpoint
 from genlab.errors import CheckpointError, ConfigError
 from genlab.tracking.summary import previous_summary
@@ -121,22 +122,13 @@ def check_weights_fit(path: Path, model: nn.Module, run_config: DictConfig) -> N
 
 
 def _differing_values(saved: dict[str, Any], current: DictConfig) -> list[str]:
-    flat_saved = _flatten(saved, "model")
-    flat_current = _flatten(OmegaConf.to_container(current, resolve=True), "model")
+    flat_saved = flatten_config(saved, "model")
+    flat_current = flatten_config(OmegaConf.to_container(current, resolve=True), "model")
     return [
         f"{key}={flat_saved[key]} (this run: {flat_current.get(key)})"
         for key in sorted(flat_saved)
         if flat_saved[key] != flat_current.get(key)
     ][:5]
-
-
-def _flatten(node: Any, prefix: str) -> dict[str, Any]:
-    if not isinstance(node, dict):
-        return {prefix: node}
-    flat: dict[str, Any] = {}
-    for key, value in node.items():
-        flat.update(_flatten(value, f"{prefix}.{key}"))
-    return flat
 
 
 _BUDGET_KEYS = ("max_steps", "max_epochs", "max_time")
