@@ -749,6 +749,101 @@ def test_resume_of_a_finished_run_changes_nothing_unless_the_budget_grows(
 
 
 @pytest.mark.slow
+def test_resume_continues_from_the_highest_step_not_the_newest_file(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    run, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
+    common = [
+        *FINAL_ONLY, "metrics=off", "callbacks.model_checkpoint.every_n_train_steps=10",
+        f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}",
+    ]  # fmt: skip
+    done = subprocess.run(train_command(*common), env=cli_env(), capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in ckpts.iterdir()) == [
+        "last.ckpt", "step0000010.ckpt", "step0000020.ckpt"
+    ]  # fmt: skip
+    step_20 = run_dir_state(run)["checkpoints/step0000020.ckpt"]
+    (ckpts / "step0000010.ckpt").touch()  # the older step is now the newest file
+
+    longer = subprocess.run(
+        train_command(*common, "resume=true", "trainer.max_steps=30"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert longer.returncode == 0, longer.stderr[-3000:]
+    assert run_dir_state(run)["checkpoints/step0000020.ckpt"] == step_20
+    assert f"Resuming from {ckpts / 'last.ckpt'} (step 20)" in longer.stdout + longer.stderr
+    assert read_summary(run)["global_step"] == 30
+    assert torch.load(ckpts / "last.ckpt", weights_only=True)["global_step"] == 30
+
+
+@pytest.mark.slow
+def test_a_resume_uses_changed_learning_rates_or_refuses_the_change(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    run, last = tmp_path / "run", tmp_path / "run" / "checkpoints" / "last.ckpt"
+    common = [*FINAL_ONLY, "metrics=off", f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}"]
+    done = subprocess.run(train_command(*common, "trainer.max_steps=10"), env=cli_env(),
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    trained = run_dir_state(run)
+
+    # Values that the checkpoint's restored state would override: refused, all of them named,
+    # before anything is written.
+    refused = subprocess.run(
+        train_command(
+            *common, "resume=true", "trainer.max_steps=20", "seed=4", "model.fixed_noise_seed=1",
+            "model.optimizer_g._target_=torch.optim.SGD", "+model.optimizer_d.amsgrad=true",
+        ),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert_user_error(
+        refused, "seed 0 -> 4", "model.fixed_noise_seed 0 -> 1",
+        "model.optimizer_g._target_ torch.optim.Adam -> torch.optim.SGD",
+        "model.optimizer_d.amsgrad False -> True", "start a new run",
+    )  # fmt: skip
+    assert run_dir_state(run) == trained
+
+    # A raised learning rate is used: the GAN diverges (promise 15), and last.ckpt keeps step 10.
+    diverged = subprocess.run(
+        train_command(
+            *common, "resume=true", "trainer.max_steps=200", "model.optimizer_g.lr=1e6",
+            "model.optimizer_d.lr=1e6", "callbacks.divergence_guard.threshold=1e4",
+        ),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert diverged.returncode == 3, diverged.stderr[-3000:]
+    applied = "resume: model.optimizer_d.lr 0.0002 -> 1000000.0 (applied)"
+    assert applied in diverged.stdout + diverged.stderr
+    errors = [line for line in diverged.stderr.splitlines() if line.startswith("genlab: error:")]
+    assert len(errors) == 1 and "training diverged" in errors[0], diverged.stderr[-3000:]
+    assert "lower the learning rates (model.optimizer*.lr) and add resume=true" in errors[0]
+    assert torch.load(last, weights_only=True)["global_step"] == 10
+
+    # The advice works: lower rates with resume=true continue from step 10 and are used.
+    lowered = subprocess.run(
+        train_command(
+            *common, "resume=true", "trainer.max_steps=20", "model.optimizer_g.lr=1e-4",
+            "model.optimizer_d.lr=1e-4", "model.optimizer_d.betas=[0.0,0.9]",
+        ),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert lowered.returncode == 0, lowered.stderr[-3000:]
+    log = lowered.stdout + lowered.stderr
+    assert f"Resuming from {last} (step 10)" in log
+    assert "resume: model.optimizer_g.lr 0.0002 -> 0.0001 (applied)" in log
+    assert "resume: model.optimizer_d.betas [0.5, 0.999] -> [0.0, 0.9] (applied)" in log
+    final = torch.load(last, weights_only=True)
+    assert final["global_step"] == 20
+    generator, discriminator = (state["param_groups"][0] for state in final["optimizer_states"])
+    assert generator["lr"] == discriminator["lr"] == 1e-4
+    assert tuple(generator["betas"]) == (0.5, 0.999)
+    assert tuple(discriminator["betas"]) == (0.0, 0.9)
+    assert read_summary(run)["status"] == "ok"
+    assert "lr: 0.0001" in (run / ".hydra" / "config.yaml").read_text()
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("signum", "status"),
     [(signal.SIGTERM, "preempted"), (signal.SIGINT, "interrupted")],

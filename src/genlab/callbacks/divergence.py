@@ -58,7 +58,8 @@ class DivergenceGuard(pl.Callback):
             raise TrainingDiverged(
                 f"training diverged at step {trainer.global_step}: "
                 f"{problem or 'a value on another process is not finite'}; lower the learning "
-                "rates (model.optimizer*.lr) or change the model"
+                "rates (model.optimizer*.lr) and add resume=true to continue from the last "
+                "checkpoint, or change the model"
             )
 
     def _warn_once(self, metrics: dict[str, Any], step: int) -> None:

@@ -1,7 +1,12 @@
 """Checkpoint files: what genlab stores in them, atomic writes, periodic saving, resuming a run
-from its newest valid one."""
+from its valid checkpoint of the highest step, with the changed settings it can take."""
 
 from genlab.checkpoints.atomic_io import AtomicCheckpointIO
+from genlab.checkpoints.config_changes import (
+    ApplyOptimizerSettings,
+    OptimizerSetting,
+    optimizer_settings_to_apply,
+)
 from genlab.checkpoints.format import RunRecordInCheckpoint
 from genlab.checkpoints.periodic import PeriodicCheckpoint
 from genlab.checkpoints.resume import (
@@ -16,7 +21,9 @@ from genlab.checkpoints.rng_state import RNGStateInCheckpoint
 from genlab.checkpoints.stop_signals import StopSignals
 
 __all__ = [
+    "ApplyOptimizerSettings",
     "AtomicCheckpointIO",
+    "OptimizerSetting",
     "PeriodicCheckpoint",
     "RNGStateInCheckpoint",
     "RunRecordInCheckpoint",
@@ -25,6 +32,7 @@ __all__ = [
     "check_weights_fit",
     "finished_run",
     "newest_valid_checkpoint",
+    "optimizer_settings_to_apply",
     "start_checkpoint",
     "summary_if_finished",
 ]

@@ -1,5 +1,5 @@
 """Which checkpoint a run starts from: ``ckpt_path=FILE``, or with ``resume=true`` the run
-dir's newest checkpoint that can be read; whether it fits the model; whether a resumed run has
+dir's readable checkpoint of the highest step; whether it fits the model; whether a resumed run has
 anything left to do. All of it is decided before the run dir is written to."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
+from genlab.checkpoints.config_changes import flatten_config
 from genlab.checkpoints.format import checkpoint_config, read_checkpoint
 from genlab.errors import CheckpointError, ConfigError
 from genlab.tracking.summary import previous_summary
@@ -34,30 +35,39 @@ def _check_family(checkpoint: dict[str, Any], path: Path, model_name: str) -> No
         )
 
 
-def newest_valid_checkpoint(folder: Path, model_name: str) -> Path | None:
-    """The newest ``*.ckpt`` in ``folder`` that reads back; damaged newer ones are skipped with
-    a warning. ``None`` when the folder holds no checkpoint."""
-    candidates = sorted(
-        (p for p in folder.glob("*.ckpt") if p.is_file()),
-        key=lambda p: p.stat().st_mtime_ns,
-        reverse=True,
-    )
+def newest_valid_checkpoint(folder: Path, model_name: str) -> tuple[Path, int] | None:
+    """The checkpoint in ``folder`` at the highest training step recorded in it, and that step;
+    of two at one step (``last.ckpt`` and its periodic twin), the one written last. Files that
+    cannot be read are skipped with a warning. ``None`` when the folder holds no checkpoint.
+
+    The step inside decides, not the file's time: an older checkpoint that was copied, restored
+    or touched must not pass for the run's latest state, since training from it would overwrite
+    the later checkpoints."""
+    candidates = [p for p in folder.glob("*.ckpt") if p.is_file()]
+    newest: tuple[tuple[int, int, bool], Path] | None = None
     for path in candidates:
         try:
             checkpoint = read_checkpoint(path)
         except CheckpointError as exc:
             reason = type(exc.__cause__).__name__ if exc.__cause__ else "not a genlab checkpoint"
-            log.warning("Skipping %s, which cannot be read (%s); trying an older one", path, reason)
+            log.warning("Skipping %s, which cannot be read (%s)", path, reason)
             continue
-        # A readable checkpoint of another model is a mistake, not damage: stop there.
-        _check_family(checkpoint, path, model_name)
-        return path
-    if candidates:
-        raise CheckpointError(
-            f"no checkpoint in {folder} can be read ({len(candidates)} damaged); "
-            "start a new run or pass ckpt_path=FILE"
-        )
-    return None
+        # The file time and name only break a tie between two files of one step.
+        step = int(checkpoint.get("global_step", 0))
+        rank = (step, path.stat().st_mtime_ns, path.name == "last.ckpt")
+        if newest is None or rank > newest[0]:
+            newest = (rank, path)
+    if newest is None:
+        if candidates:
+            raise CheckpointError(
+                f"no checkpoint in {folder} can be read ({len(candidates)} damaged); "
+                "start a new run or pass ckpt_path=FILE"
+            )
+        return None
+    (step, _, _), path = newest
+    # A readable checkpoint of another model is a mistake, not damage: stop there.
+    _check_family(read_checkpoint(path), path, model_name)
+    return path, step
 
 
 def start_checkpoint(
@@ -78,9 +88,10 @@ def start_checkpoint(
     newest = newest_valid_checkpoint(checkpoint_dir, model_name)
     if newest is None:
         log.warning("resume=true: no checkpoint in %s yet; starting the run", checkpoint_dir)
-    else:
-        log.info("Resuming from %s", newest)
-    return newest
+        return None
+    path, step = newest
+    log.info("Resuming from %s (step %d)", path, step)
+    return path
 
 
 def check_weights_fit(path: Path, model: nn.Module, run_config: DictConfig) -> None:
@@ -111,22 +122,13 @@ def check_weights_fit(path: Path, model: nn.Module, run_config: DictConfig) -> N
 
 
 def _differing_values(saved: dict[str, Any], current: DictConfig) -> list[str]:
-    flat_saved = _flatten(saved, "model")
-    flat_current = _flatten(OmegaConf.to_container(current, resolve=True), "model")
+    flat_saved = flatten_config(saved, "model")
+    flat_current = flatten_config(OmegaConf.to_container(current, resolve=True), "model")
     return [
         f"{key}={flat_saved[key]} (this run: {flat_current.get(key)})"
         for key in sorted(flat_saved)
         if flat_saved[key] != flat_current.get(key)
     ][:5]
-
-
-def _flatten(node: Any, prefix: str) -> dict[str, Any]:
-    if not isinstance(node, dict):
-        return {prefix: node}
-    flat: dict[str, Any] = {}
-    for key, value in node.items():
-        flat.update(_flatten(value, f"{prefix}.{key}"))
-    return flat
 
 
 _BUDGET_KEYS = ("max_steps", "max_epochs", "max_time")

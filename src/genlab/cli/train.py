@@ -60,8 +60,10 @@ def train(
         pl.seed_everything(cfg.seed, workers=True)
         datamodule: pl.LightningDataModule = instantiate(cfg.data)
         model = assembly.instantiate_model(cfg)
+        settings: list[ckpts.OptimizerSetting] = []
         if ckpt_path is not None:
             ckpts.check_weights_fit(ckpt_path, model, cfg)
+            settings = ckpts.optimizer_settings_to_apply(ckpt_path, model, cfg)
         if resume and ckpt_path is not None:
             if finished := ckpts.summary_if_finished(run_dir, ckpt_path, cfg.trainer):
                 return finished
@@ -78,7 +80,8 @@ def train(
         loggers, stop_signals = assembly.instantiate_group(cfg.get("logger")), ckpts.StopSignals()
         callbacks = [*assembly.instantiate_group(cfg.get("callbacks")), *extra_callbacks]
         records = [ckpts.RunRecordInCheckpoint(resolved), ckpts.RNGStateInCheckpoint()]
-        callbacks += [*records, stop_signals]
+        applied = ckpts.ApplyOptimizerSettings(settings, "resume" if resume else "ckpt_path")
+        callbacks += [*records, stop_signals, applied]
         trainer = assembly.build_trainer(cfg.trainer, callbacks, loggers, metrics)
         check_launch_is_safe(trainer)
         if trainer.is_global_zero:

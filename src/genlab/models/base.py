@@ -75,6 +75,11 @@ class GenerativeModule(pl.LightningModule):
     :meth:`sample` or :meth:`decode`, which return images in [0, 1] as (N, C, H, W).
     """
 
+    # The model config's keys of the optimizers that configure_optimizers returns, in its
+    # order: a run continued from a checkpoint sets their changed settings on the restored
+    # optimizers (genlab.checkpoints.config_changes).
+    optimizer_config_keys: tuple[str, ...] = ("optimizer",)
+
     def __init__(
         self,
         latent_dim: int,

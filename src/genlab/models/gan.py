@@ -36,6 +36,7 @@ class GAN(GenerativeModule):
     # gradients, so DDP must look for unused parameters (genlab.distributed.ddp_strategy).
     # static_graph cannot replace it: the set of used parameters alternates between passes.
     ddp_find_unused_parameters = True
+    optimizer_config_keys = ("optimizer_g", "optimizer_d")
 
     def __init__(
         self,
