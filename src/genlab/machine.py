@@ -107,16 +107,17 @@ def load_1min() -> float | None:
 def describe_machine(block: dict[str, Any], load: bool = True) -> str:
     """The block as one line, for the Markdown outputs; ``load=False`` leaves the load average
     out (one line for the machine of several pieces of work)."""
-    gpus = ", ".join(f"{g['name']} ({g['memory_gib']} GiB)" for g in block["gpus"]) or "no GPU"
-    libraries = ", ".join(f"{name} {version}" for name, version in block["libraries"].items())
+    b = {key: "none" if value is None else value for key, value in block.items()}
+    gpus = ", ".join(f"{g['name']} ({g['memory_gib']} GiB)" for g in b["gpus"]) or "no GPU"
+    libraries = ", ".join(f"{name} {v or 'none'}" for name, v in b["libraries"].items())
     line = (
-        f"Machine: {block['cpu_model']} ({block['cpu_arch']}), {block['cpu_count']} CPUs "
-        f"({block['cpu_cores']} cores, {block['cpus_usable']} usable), "
-        f"{block['memory_gib']} GiB; CPU flags {' '.join(block['cpu_flags']) or 'none'} "
-        f"(torch dispatches {block['torch_cpu_capability']}); {gpus}; "
-        f"torch {block['torch']} (CUDA {block['cuda']}, cuDNN {block['cudnn']}), {libraries}, "
-        f"Python {block['python']}; genlab {block['genlab_version']} at {block['genlab_commit']}; "
-        f"{block['threads']} threads, precision {block['precision']}"
+        f"Machine: {b['cpu_model']} ({b['cpu_arch']}), {b['cpu_count']} CPUs "
+        f"({b['cpu_cores']} cores, {b['cpus_usable']} usable), {b['memory_gib']} GiB; "
+        f"CPU flags {' '.join(b['cpu_flags']) or 'none'} "
+        f"(torch dispatches {b['torch_cpu_capability']}); {gpus}; "
+        f"torch {b['torch']} (CUDA {b['cuda']}, cuDNN {b['cudnn']}), {libraries}, "
+        f"Python {b['python']}; genlab {b['genlab_version']} at {b['genlab_commit']}; "
+        f"{b['threads']} threads, precision {b['precision']}"
     )
     if not load:
         return line + "."
