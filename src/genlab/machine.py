@@ -87,12 +87,11 @@ def gpu_facts() -> dict[str, Any]:
     import torch
 
     count = torch.cuda.device_count()  # counted through NVML: starts nothing
-    gpus = []
-    for index in range(count):
-        properties = torch.cuda.get_device_properties(index)
-        gpus.append(
-            {"name": properties.name, "memory_gib": round(properties.total_memory / 2**30, 1)}
-        )
+    try:
+        properties = [torch.cuda.get_device_properties(index) for index in range(count)]
+    except (RuntimeError, AssertionError):  # CUDA cannot start: the record is still written
+        return {"gpu_count": count, "gpus": None}
+    gpus = [{"name": p.name, "memory_gib": round(p.total_memory / 2**30, 1)} for p in properties]
     return {"gpu_count": count, "gpus": gpus}
 
 
@@ -108,7 +107,11 @@ def describe_machine(block: dict[str, Any], load: bool = True) -> str:
     """The block as one line, for the Markdown outputs; ``load=False`` leaves the load average
     out (one line for the machine of several pieces of work)."""
     b = {key: "none" if value is None else value for key, value in block.items()}
-    gpus = ", ".join(f"{g['name']} ({g['memory_gib']} GiB)" for g in b["gpus"]) or "no GPU"
+    gpus = (
+        f"{b['gpu_count']} GPUs (CUDA did not start)"
+        if block["gpus"] is None
+        else ", ".join(f"{g['name']} ({g['memory_gib']} GiB)" for g in block["gpus"]) or "no GPU"
+    )
     libraries = ", ".join(f"{name} {v or 'none'}" for name, v in b["libraries"].items())
     line = (
         f"Machine: {b['cpu_model']} ({b['cpu_arch']}), {b['cpu_count']} CPUs "
