@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -30,6 +28,7 @@ from genlab.benchmarking import QUIET, BatchClock, StopAfter, loader_batches_per
 from genlab.cli.train import train
 from genlab.config import compose_train_config
 from genlab.data.base import UInt8RGB
+from genlab.machine import MachineRecord
 from genlab.metrics.domain import register_domain_extractors
 from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.fidelity import to_uint8
@@ -155,17 +154,14 @@ def main() -> None:
     batches, warmup, num_samples = (40, 10, 2000) if args.quick else (200, 20, 10000)
 
     results: dict[str, Any] = {
-        "machine": {
-            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "processor": platform.processor() or platform.machine(),
-            "torch": torch.__version__, "quick": args.quick,
-        },
         "model": "gan (DCGAN, width 64, batch 64), fashion_mnist, 1 CPU process",
-    }  # fmt: skip
+        "quick": args.quick,
+    }
     with TemporaryDirectory() as workdir:
         cfg = compose_train_config(
             ["model=gan", *QUIET, f"metrics.num_samples={num_samples}"], Path(workdir) / "run"
         )
+        machine = MachineRecord(precision=cfg.trainer.precision)
         lightning_s, plain_s = float("inf"), float("inf")
         for _ in range(args.repeats):
             plain_s = min(plain_s, plain_seconds_per_batch(cfg, batches, warmup))
@@ -191,6 +187,7 @@ def main() -> None:
             eval_vs_torch_fidelity_ratio=evaluation["eval_cached_s"]
             / evaluation["eval_torch_fidelity_s"],
         )
+    results["machine"] = machine.block()
     text = json.dumps(results, indent=2)
     print(text)
     if args.json:

@@ -23,6 +23,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from genlab.machine import MachineRecord, describe_machine
+
 REPO = Path(__file__).resolve().parents[1]
 # (script, arguments)
 COMMANDS: list[tuple[str, tuple[str, ...]]] = [
@@ -126,7 +128,8 @@ def main() -> None:
     checkouts = [c.resolve() for c in args.checkout]
     names = [label(c) for c in checkouts]
 
-    load_before = os.getloadavg()
+    # The commands compute nothing here: the record says where, and under what load, they ran.
+    machine = MachineRecord(precision=None)
     started = time.perf_counter()
     times: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
     for _ in range(args.repeat):
@@ -139,12 +142,9 @@ def main() -> None:
         for j, checkout in enumerate(checkouts)
     }
     elapsed = time.perf_counter() - started
-    load_after = os.getloadavg()
 
     print(
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, best of {args.repeat} runs; "
-        f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after; "
-        f"{elapsed:.0f} s in all\n"
+        f"Best of {args.repeat} runs, {elapsed:.0f} s in all. {describe_machine(machine.block())}\n"
     )
     header = "| command |"
     rule = "|---|"

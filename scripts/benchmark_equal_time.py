@@ -22,6 +22,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from genlab.config import compose_train_config
+from genlab.machine import MachineRecord, describe_machine
+
 REPO = Path(__file__).resolve().parents[1]
 PLAIN = {"gan": "dcgan.py", "wgan_gp": "wgan_gp.py", "vae": "vae.py"}
 SCORES = ("fid", "is_mean", "kid_mean", "precision", "recall")
@@ -96,6 +99,10 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="after --: config overrides for genlab")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    # One thread each side; genlab's runs compute in their config's precision (the plain
+    # scripts in float32).
+    genlab_cfg = compose_train_config([f"model={args.models[0]}", *args.overrides], args.out)
+    machine = MachineRecord(precision=genlab_cfg.trainer.precision, threads=1)
     lines = [
         f"training wall time {args.seconds:.0f} s each, side by side, one thread each",
         f"genlab overrides: {' '.join(args.overrides) or 'none'}",
@@ -109,6 +116,7 @@ def main() -> None:
             lines += [row(model, seed, "genlab", result["genlab"])]
             lines += [row(model, seed, f"plain {PLAIN[model]}", result["plain"])]
             print("\n".join(lines[-2:]), flush=True)
+    lines += ["", describe_machine(machine.block())]
     (args.out / "equal_time.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

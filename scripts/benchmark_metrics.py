@@ -21,7 +21,8 @@ from omegaconf import OmegaConf
 
 from genlab.data import FashionMNISTDataModule
 from genlab.data.base import UInt8RGB
-from genlab.metrics.evaluator import Evaluator
+from genlab.machine import MachineRecord, describe_machine
+from genlab.metrics.evaluator import PRECISION, Evaluator
 from genlab.metrics.extractor_weights import INCEPTION
 from genlab.metrics.protocol import MetricProtocol
 from genlab.paths import config_dir
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--inception-num", type=int, default=500)
     parser.add_argument("--data-root", default="data")
     args = parser.parse_args()
+    machine = MachineRecord(precision=PRECISION)
     datamodule = FashionMNISTDataModule(
         root=args.data_root,
         mirrors=["/usr/share/datasets/fashion-mnist"],
@@ -80,9 +82,8 @@ def main() -> None:
         metrics_extractor=None,
     )
     datamodule.prepare_data()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(
-        "\n| extractor | images (each side) | first evaluation s | cached evaluation s | per 10k generated, cached |"
+        "| extractor | images (each side) | first evaluation s | cached evaluation s | per 10k generated, cached |"
     )
     print("|---|---|---|---|---|")
     with TemporaryDirectory() as tmp:
@@ -102,6 +103,7 @@ def main() -> None:
                 f"| {extractor} | {num} | {first:.1f} | {cached:.1f} | {cached * 10000 / num:.0f} s |",
                 flush=True,
             )
+    print(f"\n{describe_machine(machine.block())}")
 
 
 if __name__ == "__main__":

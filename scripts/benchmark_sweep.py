@@ -28,6 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from genlab.config import compose_train_config
+from genlab.machine import MachineRecord, describe_machine
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -70,6 +73,8 @@ def main() -> None:
     args = parser.parse_args()
     stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
     args.out.mkdir(parents=True, exist_ok=True)
+    # The single worker's trials run on torch's thread count; the two workers' are in their row.
+    machine = MachineRecord(precision=compose_train_config([], args.out).trainer.precision)
     one = args.out / f"{stamp}_one_worker"
     one_s, one_trials = timed_sweep([f"sweep={args.sweep}", "~sweep.early_terminate"], one)
     two = args.out / f"{stamp}_two_workers"
@@ -91,6 +96,8 @@ def main() -> None:
         ),
         "",
         f"2 workers with pruning take {two_s / one_s:.0%} of the single worker's time.",
+        "",
+        describe_machine(machine.block()),
     ]
     (args.out / f"{stamp}_sweep.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -15,17 +15,15 @@ Prints a Markdown table; numbers belong in docs, not tests.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-import torch
 from hydra.utils import instantiate
 
 from genlab.benchmarking import QUIET, BatchClock, StopAfter, loader_batches_per_s, rates
 from genlab.cli.train import train
 from genlab.config import compose_train_config
+from genlab.machine import MachineRecord, describe_machine
 
 
 def measure(
@@ -59,12 +57,9 @@ def main() -> None:
     parser.add_argument("--trainers", nargs="+", default=["cpu"], help="e.g. cpu ddp_cpu_spawn")
     parser.add_argument("--precision", default="32-true", help="e.g. bf16-mixed")
     args = parser.parse_args()
+    machine = MachineRecord(precision=args.precision)
     print(
-        f"torch {torch.__version__}, {os.cpu_count()} CPUs, "
-        f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
-    )
-    print(
-        f"\nprecision {args.precision}\n\n| model | trainer | processes | batch per process "
+        "| model | trainer | processes | batch per process "
         "| batches/s | optimizer steps/s | images/s | loader alone, batches/s "
         "| peak GPU memory (GiB) |\n|---|---|---|---|---|---|---|---|---|"
     )
@@ -82,6 +77,7 @@ def main() -> None:
                     f"{'-' if memory is None else f'{memory:.2f}'} |",
                     flush=True,
                 )
+    print(f"\n{describe_machine(machine.block())}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from torch.profiler import ProfilerActivity, profile
 from genlab.benchmarking import QUIET
 from genlab.cli.train import train
 from genlab.config import compose_train_config
+from genlab.machine import MachineRecord, describe_machine
 
 
 class ProfileBatches(pl.Callback):
@@ -59,6 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    machine = MachineRecord(precision=args.precision)
     with TemporaryDirectory() as workdir:
         for model in args.models:
             cfg = compose_train_config(
@@ -84,6 +86,7 @@ def main() -> None:
                 f"{table}",
                 flush=True,
             )
+    print(f"\n{describe_machine(machine.block())}")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pytest
@@ -17,8 +19,10 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
+from genlab import __version__
 from genlab.config import compose_train_config
-from genlab.paths import config_dir
+from genlab.machine import SPEED_FLAGS
+from genlab.paths import config_dir, git_sha
 
 if TYPE_CHECKING:
     from genlab.sweeps.definition import SweepDefinition
@@ -168,3 +172,70 @@ def csv_losses(run: Path) -> pd.DataFrame:
 
 def trials(sweep_dir: Path) -> pd.DataFrame:
     return pd.read_csv(sweep_dir / "trials.csv")
+
+
+def assert_machine_block(block: dict[str, Any], precision: str | None, threads: int) -> None:
+    """A machine block (genlab.machine) of work done on this machine in this checkout, by a
+    process with ``threads`` torch threads computing in ``precision``."""
+    import torch
+
+    assert block["cpu_count"] == os.cpu_count()
+    assert block["cpus_usable"] == len(os.sched_getaffinity(0))
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    flags = set(re.search(r"^(?:flags|Features)\s*:(.*)$", cpuinfo, re.M).group(1).split())
+    assert block["cpu_flags"] == [flag for flag in SPEED_FLAGS if flag in flags]
+    assert block["cpu_model"] in cpuinfo
+    assert block["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert block["torch"] == torch.__version__ and block["cuda"] == torch.version.cuda
+    assert block["gpu_count"] == torch.cuda.device_count() == len(block["gpus"])
+    assert block["libraries"]["pytorch-lightning"] == _distribution_version("pytorch-lightning")
+    assert block["libraries"]["torch-fidelity"] == _distribution_version("torch-fidelity")
+    assert block["genlab_commit"] == git_sha() and block["genlab_version"] == __version__
+    assert block["threads"] == threads and block["precision"] == precision
+    load = block["load_1min"]
+    assert isinstance(load["start"], float) and isinstance(load["end"], float)
+    assert load["start"] >= 0 and load["end"] >= 0
+
+
+def _distribution_version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+def wandb_offline_values(run: Path, part: str) -> dict[str, Any]:
+    """The ``config`` or the ``summary`` of an offline W&B run (``wandb/offline-run-*``), as
+    ``wandb sync`` would upload them. wandb writes neither as a file offline, only its record
+    log, ``run-<id>.wandb``: a LevelDB-style log (a 7-byte file header, then 32 KiB blocks of
+    chunks with a 7-byte header: CRC, length, kind) of ``wandb_internal_pb2.Record``
+    messages. W&B has no public reader of it, so this is the one place the tests depend on
+    its format."""
+    from wandb.proto import wandb_internal_pb2
+
+    data = next(run.glob("run-*.wandb")).read_bytes()
+    assert data[:4] == b":W&B", "not a W&B record log"
+    block, full, last = 32768, 1, 4
+    values: dict[str, Any] = {}
+    position, pending = 7, b""
+    while position + 7 <= len(data):
+        if block - position % block < 7:  # a block's tail too short for a header is padding
+            position += block - position % block
+            continue
+        _crc, length, kind = struct.unpack("<IHB", data[position : position + 7])
+        pending += data[position + 7 : position + 7 + length]
+        position += 7 + length
+        if kind not in (full, last):
+            continue
+        record = wandb_internal_pb2.Record()
+        record.ParseFromString(pending)
+        pending = b""
+        kind_of_record = record.WhichOneof("record_type")
+        if kind_of_record == "run":
+            updates = getattr(record.run, part).update
+        elif kind_of_record == part:
+            updates = getattr(record, part).update
+        else:
+            continue
+        for item in updates:
+            values[item.key or ".".join(item.nested_key)] = json.loads(item.value_json)
+    return values

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from genlab.machine import describe_machine
 from genlab.metrics.calibration import reference_sets
-from tests.helpers import assert_user_error, run_cli
+from tests.helpers import assert_machine_block, assert_user_error, run_cli
 
 
 def build(name: str, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -56,7 +57,8 @@ def test_calibration_orders_the_reference_sets_as_a_metric_must(
         f"hydra.run.dir={run_dir}",
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    rows = {row["set"]: row for row in json.loads((run_dir / "calibration.json").read_text())}
+    results = json.loads((run_dir / "calibration.json").read_text())
+    rows = {row["set"]: row for row in results["sets"]}
     fid = {name: row["fid"] for name, row in rows.items()}
     recall = {name: row["recall"] for name, row in rows.items()}
     precision = {name: row["precision"] for name, row in rows.items()}
@@ -71,6 +73,9 @@ def test_calibration_orders_the_reference_sets_as_a_metric_must(
     assert rows["9 classes dropped"]["metric_num_generated"] == 600
     table = (run_dir / "calibration.md").read_text()
     assert "| 9 classes dropped | 600 |" in table and "| set | images | FID |" in table
+    # The machine that made the numbers, in the results and under the table.
+    assert_machine_block(results["machine"], precision="32-true", threads=torch.get_num_threads())
+    assert table.rstrip().endswith(describe_machine(results["machine"]))
 
 
 @pytest.mark.parametrize(

@@ -8,15 +8,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 from genlab.tracking.summary import read_summary
 from tests.helpers import (
     REPORTED_METRICS,
+    assert_machine_block,
     assert_no_good_run,
     assert_user_error,
     execute_notebook,
     run_cli,
+    wandb_offline_values,
 )
 
 FAST = [
@@ -91,6 +94,8 @@ def test_run_dir_is_complete(quickstart_run: Path) -> None:
     assert summary["metric_extractor"] == "genlab-fashion-mnist-cnn"
     assert summary["metric_num_generated"] == 256 and summary["metric_num_real"] == 512
     assert summary["metric_real_split"] == "test" and len(summary["metric_weights_sha256"]) == 64
+    # The machine that made these numbers, its load when training started and ended.
+    assert_machine_block(summary["machine"], precision="32-true", threads=torch.get_num_threads())
 
 
 @pytest.mark.slow
@@ -149,6 +154,7 @@ def test_evaluate_reproduces_the_train_time_metrics(quickstart_run: Path, tmp_pa
         assert evaluated[key] == trained[key], key
     for key in ("fid", "kid_mean", "is_mean", "precision", "recall"):
         assert evaluated[key] == pytest.approx(trained[key], rel=1e-4, abs=1e-9), key
+    assert_machine_block(evaluated["machine"], precision="32-true", threads=torch.get_num_threads())
 
 
 @pytest.mark.slow
@@ -196,6 +202,14 @@ def test_wandb_offline_run_exists(quickstart_run: Path) -> None:
     run = Path(summary["wandb_dir"])
     assert run.parent == quickstart_run / "wandb" and run.name.startswith("offline-run-")
     assert (run / f"run-{summary['wandb_run_id']}.wandb").stat().st_size > 0
+    # The run's config: the training config, the metric protocol and the machine block.
+    config = wandb_offline_values(run, "config")
+    assert config["seed"] == 0 and config["metric_protocol"]["metric_num_generated"] == 256
+    assert config["machine"] == summary["machine"]
+    # The W&B summary holds summary.json's numbers; the machine block only once, in the config.
+    wandb_summary = wandb_offline_values(run, "summary")
+    assert wandb_summary["genlab/fid"] == summary["fid"]
+    assert "genlab/machine" not in wandb_summary
     logged_images = list((run / "files" / "media" / "images").glob("samples_*.png"))
     assert len(logged_images) == 4
     # Exactly one W&B run per training run.

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from genlab.machine import MachineRecord, describe_machine
 from genlab.paths import config_dir
 from genlab.reproduce.baseline import Baseline, BaselineVariant
 from genlab.reproduce.report import paper_vs_genlab, ranking_agreement
@@ -54,6 +55,9 @@ def test_table_runs_reports_paper_vs_genlab_and_only_reruns_what_is_missing(
     std = abs(fid[1] - fid[0]) / math.sqrt(2)
     assert f"{mean:.2f} ± {std:.2f}" in rows["VAE"]
     assert "Kendall's tau" in report and "budget `smoke`" in report
+    machine = describe_machine(summaries[("vae", 0)]["machine"], load=False)
+    assert "## Machines\n\n- NS GAN seed 0, 1; VAE seed 0, 1, load average " in report
+    assert machine in report
     assert (out / "comparison" / "comparison.md").is_file()
 
     # More seeds for one model: only the missing run trains, the others are kept as they are.
@@ -117,6 +121,36 @@ def test_report_lists_runs_that_did_not_end_ok() -> None:
     assert "| NS GAN | 26.5 | 30.00 | 3.00 | n/a | 1/2 (diverged seed 1) | 2 | 1 |" in report
     assert "| WGAN | 21.5 | 40.00 | n/a | n/a | 1/2 (failed seed 1) | 1 | 2 |" in report
     assert "(0 of 1 pairs in the same order)" in report
+
+
+def test_report_names_the_machines_that_made_the_runs() -> None:
+    """Runs made on two machines (a day's other build machine: another CPU, AVX2 only), one
+    by an earlier genlab without a record, one never run."""
+    baseline = load_baseline("lucic2018_fashion_mnist")
+    ns_gan = next(v for v in baseline.variants if v.name == "ns_gan")
+    wgan = BaselineVariant("wgan", "WGAN", "lucic2018/fashion_mnist_wgan", 21.5)
+    here = MachineRecord(precision="32-true").block()
+    other = {**here, "cpu_model": "Other CPU", "cpu_flags": ["avx2", "fma"]}
+    ran = {"status": "ok", "run_dir": "r", "fid": 30.0}
+
+    def on(block: dict, start: float, end: float) -> dict:
+        return {**ran, "machine": {**block, "load_1min": {"start": start, "end": end}}}
+
+    results = [
+        RunResult(ns_gan, 0, Path("r0"), on(here, 0.5, 1.25)),
+        RunResult(ns_gan, 1, Path("r1"), on(here, 2.0, 3.0)),
+        RunResult(wgan, 0, Path("r2"), on(other, 4.0, 4.5)),
+        RunResult(wgan, 1, Path("r3"), ran),  # an earlier genlab's summary
+        RunResult(ns_gan, 2, Path("r4"), {"status": "not run"}),
+    ]
+    report = paper_vs_genlab(baseline, baseline.budget("cpu"), results, "cnn")
+    machines = report.split("## Machines\n\n")[1].split("\n\n")[0].splitlines()
+    assert machines == [
+        f"- NS GAN seed 0, 1, load average 0.5 to 3.0. {describe_machine(here, load=False)}",
+        f"- WGAN seed 0, load average 4.0 to 4.5. {describe_machine(other, load=False)}",
+        "- WGAN seed 1. No machine record.",
+    ]
+    assert "Other CPU" in machines[1] and "avx512f" not in machines[1]
 
 
 def test_report_marks_scores_measured_under_different_protocols() -> None:

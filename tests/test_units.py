@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from genlab.losses import (
     gradient_penalty,
     kl_standard_normal,
 )
+from genlab.machine import MachineRecord, describe_machine
 from genlab.nets import (
     DCGANDiscriminator,
     DCGANGenerator,
@@ -39,6 +42,7 @@ from genlab.nets import (
 )
 from genlab.nets.dcgan import ImageProjection, LatentProjection
 from genlab.sampling import interpolation_latents
+from tests.helpers import assert_machine_block
 
 REAL = torch.tensor([2.0, -1.0])
 FAKE = torch.tensor([0.5, -3.0])
@@ -389,3 +393,18 @@ def test_end_of_run_report_names_every_result(tmp_path: Path) -> None:
     ]
     online = {**summary, "wandb_mode": "online", "wandb_url": "https://wandb.ai/x"}
     assert end_of_run_report(tmp_path, online).splitlines()[-1] == "W&B run:     https://wandb.ai/x"
+
+
+def test_machine_block_describes_this_machine_with_the_load_at_start_and_end() -> None:
+    before = round(os.getloadavg()[0], 2)
+    record = MachineRecord(precision="bf16-mixed", threads=3)
+    after = round(os.getloadavg()[0], 2)
+    block = record.block()
+    assert_machine_block(block, precision="bf16-mixed", threads=3)
+    assert min(before, after) <= block["load_1min"]["start"] <= max(before, after)
+    assert json.loads(json.dumps(block)) == block  # plain JSON values only
+    # Without a thread count of its own, the work ran on torch's.
+    assert MachineRecord(precision=None).block()["threads"] == torch.get_num_threads()
+    line = describe_machine(block)
+    assert block["cpu_model"] in line and block["torch"] in line and "bf16-mixed" in line
+    assert f"{block['load_1min']['start']} at the start" in line

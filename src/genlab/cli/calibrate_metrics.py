@@ -15,8 +15,10 @@ from omegaconf import DictConfig
 
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError
+from genlab.machine import describe_machine
 from genlab.markdown import markdown_table
 from genlab.metrics.keys import BY_NAME, SCORE_NAMES
+from genlab.tracking.summary import MACHINE_KEY
 
 log = logging.getLogger("genlab.calibrate")
 
@@ -29,12 +31,14 @@ def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
 
     from genlab.cli.evaluate import _device
     from genlab.data.base import UInt8RGB
+    from genlab.machine import MachineRecord
     from genlab.metrics.calibration import reference_sets
-    from genlab.metrics.evaluator import Evaluator
+    from genlab.metrics.evaluator import PRECISION, Evaluator
     from genlab.metrics.protocol import MetricProtocol
 
     if not isinstance(cfg.num_images, int) or cfg.num_images < 2:
         raise ConfigError(f"num_images must be an integer >= 2, got {cfg.num_images!r}")
+    machine = MachineRecord(precision=PRECISION)
     protocol = MetricProtocol.from_config(cfg.metrics)
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()
@@ -65,14 +69,16 @@ def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
         log.info("%s (%.0f s): %s", reference.name, time.monotonic() - started,
                  json.dumps(rows[-1]))  # fmt: skip
     run_dir = Path(cfg.paths.output_dir)
-    (run_dir / RESULTS_FILE).write_text(json.dumps(rows, indent=1) + "\n")
-    table = calibration_table(rows, HydraConfig.get().runtime.choices.data)
+    block = machine.block()
+    results = {"sets": rows, MACHINE_KEY: block}
+    (run_dir / RESULTS_FILE).write_text(json.dumps(results, indent=1) + "\n")
+    table = calibration_table(rows, HydraConfig.get().runtime.choices.data, block)
     (run_dir / TABLE_FILE).write_text(table)
     log.info("%s\ntable: %s", table, run_dir / TABLE_FILE)
     return rows
 
 
-def calibration_table(rows: list[dict[str, Any]], data: str) -> str:
+def calibration_table(rows: list[dict[str, Any]], data: str, machine: dict[str, Any]) -> str:
     scores = [name for name in SCORE_NAMES if any(name in row for row in rows)]
     first = rows[0]
     lines = [
@@ -87,6 +93,8 @@ def calibration_table(rows: list[dict[str, Any]], data: str) -> str:
                 for row in rows
             ),
         ),
+        "",
+        describe_machine(machine),
     ]
     return "\n".join(lines) + "\n"
 

@@ -54,7 +54,8 @@ def _device(name: str) -> torch.device:
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
-    from genlab.metrics.evaluator import Evaluator
+    from genlab.machine import MachineRecord
+    from genlab.metrics.evaluator import PRECISION, Evaluator
     from genlab.metrics.protocol import MetricProtocol
     from genlab.models import load_checkpoint
 
@@ -63,7 +64,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             "say what to score: ckpt_path=<run dir>/checkpoints/last.ckpt, or input=DIR "
             "(a folder of images, scored against data=...); exactly one of them"
         )
-    started = time.monotonic()
+    started, machine = time.monotonic(), MachineRecord(precision=PRECISION)
     scored: dict[str, Any] = {"task": "evaluate"}
     if cfg.ckpt_path:
         model, run_cfg = load_checkpoint(cfg.ckpt_path)
@@ -88,7 +89,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         results = evaluator.score(_image_folder(Path(cfg.input), datamodule), _device(cfg.device))
     run_dir = Path(cfg.paths.output_dir)
     wall_s = time.monotonic() - started
-    summary = run_record("ok", wall_s, cfg.paths.output_dir, **scored, data=data_name, **results)
+    summary = run_record(
+        "ok", wall_s, cfg.paths.output_dir, machine, **scored, data=data_name, **results
+    )
     write_json_atomic(run_dir / SUMMARY_FILE, summary)
     scores = ", ".join(f"{k}={results[k]:.4g}" for k in SCORE_NAMES if k in results)
     log.info("%s (%s)\nsummary: %s", scores, protocol.extractor, run_dir / SUMMARY_FILE)

@@ -48,6 +48,7 @@ def train(
 
     from genlab import checkpoints as ckpts
     from genlab.distributed import check_launch_is_safe
+    from genlab.machine import MachineRecord
     from genlab.tracking import wandb_run
 
     check_train_config(cfg)
@@ -89,6 +90,7 @@ def train(
         assembly.log_run_config(loggers, resolved, metrics)
 
         started, outcome = time.monotonic(), Outcome()
+        machine = MachineRecord(precision=trainer.precision, threads=cfg.get("threads"))
         try:
             with torch_threads(cfg.get("threads")):
                 trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
@@ -98,7 +100,8 @@ def train(
         except BaseException as exc:
             outcome.fail(exc, trainer, stop_signals, run_dir)
         finally:
-            summary = training_record(cfg, trainer, model, outcome, time.monotonic() - started)
+            wall_s = time.monotonic() - started
+            summary = training_record(cfg, trainer, model, outcome, wall_s, machine)
             if metrics is not None:
                 summary.update(metrics.final_results(trainer.callback_metrics))
             if trainer.is_global_zero:

@@ -14,6 +14,7 @@ from genlab.atomic_write import write_atomic
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError
 from genlab.hashing import sha256_of
+from genlab.tracking.summary import MACHINE_KEY
 
 log = logging.getLogger("genlab.train_extractor")
 
@@ -23,6 +24,7 @@ def train_extractor(cfg: DictConfig) -> dict[str, Any]:
     import pytorch_lightning as pl
     import torch
 
+    from genlab.machine import MachineRecord
     from genlab.metrics.classifier_module import ClassifierModule
     from genlab.metrics.domain import DOMAIN_EXTRACTORS
 
@@ -42,6 +44,7 @@ def train_extractor(cfg: DictConfig) -> dict[str, Any]:
         enable_checkpointing=False,
         default_root_dir=cfg.paths.output_dir,
     )
+    machine = MachineRecord(precision=trainer.precision)
     trainer.fit(module, datamodule=datamodule)
     (test,) = trainer.test(module, datamodule=datamodule)
     out = Path(cfg.out)
@@ -54,7 +57,7 @@ def train_extractor(cfg: DictConfig) -> dict[str, Any]:
         "epochs": cfg.epochs,
         "lr": cfg.lr,
         "seed": cfg.seed,
-        "torch": torch.__version__,
+        MACHINE_KEY: machine.block(),
     }
     out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     log.info("Wrote %s: %s", out, record)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from genlab.compare.runs import Run, _flatten
 from genlab.sweeps.wandb_backend import check_server
-from genlab.tracking.summary import WANDB_SUMMARY_PREFIX
+from genlab.tracking.summary import WANDB_CONFIG_RECORDS, WANDB_SUMMARY_PREFIX
 
 _INSTEAD = (
     "compare the local run dirs instead (scripts/compare.py 'runs=[RUN_OR_SWEEP_DIR]' out=DIR)"
@@ -28,7 +28,7 @@ def load_wandb_runs(project: str, group: str | None, timeout_s: float = 10.0) ->
         }
         if summary:
             config = dict(
-                _flatten({k: v for k, v in remote.config.items() if k != "metric_protocol"})
+                _flatten({k: v for k, v in remote.config.items() if k not in WANDB_CONFIG_RECORDS})
             )
             runs.append(Run(Path(remote.path[-1]), summary, config))
     return runs

@@ -17,6 +17,10 @@ from genlab.models.base import GenerativeModule
 
 log = logging.getLogger(__name__)
 
+# What an evaluation computes in, in Lightning's names: the generator's sampling and the
+# extractors run in float32 (a machine record's ``precision``).
+PRECISION = "32-true"
+
 
 class Evaluator:
     def __init__(

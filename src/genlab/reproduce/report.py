@@ -12,11 +12,13 @@ from scipy import stats
 
 from genlab.compare.protocols import MARK, mixed_protocols
 from genlab.compare.stats import METRICS, aggregate
+from genlab.machine import describe_machine
 from genlab.markdown import markdown_table
 from genlab.metrics.keys import BY_NAME
 from genlab.metrics.keys import SCORES as METRIC_KEYS
 from genlab.reproduce.baseline import Baseline, BaselineVariant, Budget
 from genlab.reproduce.runner import RunResult
+from genlab.tracking.summary import MACHINE_KEY
 
 REPORT_FILE = "paper_vs_genlab.md"
 SCORES = {key.name: key.label for key in METRIC_KEYS if key.headline}
@@ -158,9 +160,39 @@ def paper_vs_genlab(
                 + "; ".join(f"{label[a]} vs {label[b]}" for a, b in discordant)
                 + "."
             )
+    lines += machines(results)
     lines += [
         "",
         "Per-run scores, Welch's t-tests between models, curves and sample grids: "
         "[comparison/comparison.md](comparison/comparison.md).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def machines(results: Sequence[RunResult]) -> list[str]:
+    """The machines that made the runs (their summaries' machine blocks), each with its runs
+    and the range of the 1-minute load average they ran under."""
+    by_machine: dict[str, list[RunResult]] = {}
+    for result in results:
+        if "run_dir" not in result.summary:
+            continue  # not run, or its process died before writing a summary
+        block = result.summary.get(MACHINE_KEY)
+        line = describe_machine(block, load=False) if block else "No machine record."
+        by_machine.setdefault(line, []).append(result)
+    if not by_machine:
+        return []
+    lines = ["", "## Machines", ""]
+    for line, runs in by_machine.items():
+        blocks = [r.summary[MACHINE_KEY] for r in runs if r.summary.get(MACHINE_KEY)]
+        loads = [v for b in blocks for v in b["load_1min"].values() if v is not None]
+        under = f", load average {min(loads)} to {max(loads)}" if loads else ""
+        lines.append(f"- {_run_names(runs)}{under}. {line}")
+    return lines
+
+
+def _run_names(runs: Sequence[RunResult]) -> str:
+    """``NS GAN seed 0, 1; VAE seed 0``."""
+    seeds: dict[str, list[str]] = {}
+    for run in runs:
+        seeds.setdefault(run.variant.label, []).append(str(run.seed))
+    return "; ".join(f"{label} seed {', '.join(numbers)}" for label, numbers in seeds.items())

@@ -1,4 +1,5 @@
-"""summary.json's record of a run: how it ended, what ran, and where and with which code."""
+"""summary.json's record of a run: how it ended, what ran, and where, on which machine and
+with which code."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig
 
 from genlab import __version__
+from genlab.machine import MachineRecord
 from genlab.paths import git_sha
-from genlab.tracking.summary import SUMMARY_FILE, finite_or_none, write_json_atomic
+from genlab.tracking.summary import (
+    MACHINE_KEY,
+    SUMMARY_FILE,
+    finite_or_none,
+    write_json_atomic,
+)
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
@@ -18,9 +25,12 @@ if TYPE_CHECKING:
     from genlab.training.outcome import Outcome
 
 
-def run_record(status: str, wall_s: float, run_dir: str | Path, **fields: Any) -> dict[str, Any]:
-    """The flat record every command writes: its status, the command's own ``fields``, then
-    the wall time, the code (git sha, genlab version) and the run dir."""
+def run_record(
+    status: str, wall_s: float, run_dir: str | Path, machine: MachineRecord, **fields: Any
+) -> dict[str, Any]:
+    """The record every command writes: its status, the command's own ``fields``, then the
+    wall time, the code (git sha, genlab version), the run dir and the ``machine`` block
+    (the one nested value), taken now: the command's work has ended."""
     return {
         "status": status,
         **fields,
@@ -28,6 +38,7 @@ def run_record(status: str, wall_s: float, run_dir: str | Path, **fields: Any) -
         "git_sha": git_sha(),
         "genlab_version": __version__,
         "run_dir": str(run_dir),
+        MACHINE_KEY: machine.block(),
     }
 
 
@@ -37,6 +48,7 @@ def training_record(
     model: GenerativeModel,
     outcome: Outcome,
     wall_s: float,
+    machine: MachineRecord,
 ) -> dict[str, Any]:
     """A training run's record: what was trained, its progress and last logged values."""
     progress = model.progress()
@@ -44,6 +56,7 @@ def training_record(
         outcome.status,
         wall_s,
         cfg.paths.output_dir,
+        machine,
         model=cfg.model_name,
         data=cfg.data_name,
         experiment=cfg.get("experiment_name"),
@@ -66,10 +79,15 @@ def training_record(
 
 
 def publish_record(run_dir: Path, summary: dict[str, Any], loggers: list[Any]) -> None:
-    """summary.json in the run dir, with the W&B run's whereabouts, and the same numbers in
-    the W&B run's summary (rank zero's job)."""
-    from genlab.tracking.wandb_run import update_wandb_summary, wandb_run_info
+    """summary.json in the run dir, with the W&B run's whereabouts, the same numbers in the
+    W&B run's summary and the machine block in its config (rank zero's job)."""
+    from genlab.tracking.wandb_run import (
+        update_wandb_config,
+        update_wandb_summary,
+        wandb_run_info,
+    )
 
     summary.update(wandb_run_info(loggers))
     write_json_atomic(run_dir / SUMMARY_FILE, summary)
     update_wandb_summary(loggers, summary)
+    update_wandb_config(loggers, {MACHINE_KEY: summary[MACHINE_KEY]})

@@ -1,4 +1,5 @@
-"""summary.json: one flat JSON object per run that tools and notebooks read."""
+"""summary.json: one JSON object per run that tools and notebooks read, flat but for its
+machine block."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ from genlab.atomic_write import write_text_atomic
 SUMMARY_FILE = "summary.json"
 # summary.json's keys in the W&B run summary: genlab/<key> (sweep metric names use them).
 WANDB_SUMMARY_PREFIX = "genlab/"
+# summary.json's one nested value, the machine and software of the run (genlab.machine); the
+# W&B run keeps it in its config, not its summary.
+MACHINE_KEY = "machine"
+# The W&B config's entries beside the training config: how the run was measured, and where.
+METRIC_PROTOCOL_KEY = "metric_protocol"
+WANDB_CONFIG_RECORDS = (METRIC_PROTOCOL_KEY, MACHINE_KEY)
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:

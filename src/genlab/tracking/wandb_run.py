@@ -13,7 +13,7 @@ from pytorch_lightning.loggers import Logger
 from pytorch_lightning.loggers import WandbLogger as LightningWandbLogger
 
 from genlab.checkpoints.format import checkpoint_wandb_run_id, read_checkpoint
-from genlab.tracking.summary import WANDB_SUMMARY_PREFIX, previous_summary
+from genlab.tracking.summary import MACHINE_KEY, WANDB_SUMMARY_PREFIX, previous_summary
 
 if TYPE_CHECKING:
     from wandb import Run
@@ -74,7 +74,8 @@ def finish_wandb(loggers: Iterable[Logger], exit_code: int) -> None:
 
 
 def update_wandb_summary(loggers: Iterable[Logger], summary: dict[str, Any]) -> None:
-    """The run's final numbers in the W&B run summary, as in summary.json."""
+    """The run's final numbers in the W&B run summary, as in summary.json; the machine block
+    goes to the config (:func:`update_wandb_config`)."""
     for logger in wandb_loggers(loggers):
         run = started_run(logger)
         if run is not None:
@@ -82,9 +83,19 @@ def update_wandb_summary(loggers: Iterable[Logger], summary: dict[str, Any]) -> 
                 {
                     f"{WANDB_SUMMARY_PREFIX}{key}": value
                     for key, value in summary.items()
-                    if value is not None
+                    if value is not None and key != MACHINE_KEY
                 }
             )
+
+
+def update_wandb_config(loggers: Iterable[Logger], entries: dict[str, Any]) -> None:
+    """``entries`` in the W&B run's config, beside the training config and metric protocol
+    logged at the start (an entry logged before, e.g. by a resumed run's first part, is
+    replaced)."""
+    for logger in wandb_loggers(loggers):
+        run = started_run(logger)
+        if run is not None:
+            run.config.update(entries, allow_val_change=True)
 
 
 def wandb_run_id_to_continue(checkpoint_path: Path, run_dir: Path) -> str | None:

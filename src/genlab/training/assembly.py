@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 
 from genlab.errors import ConfigError
 from genlab.tracking.history import HISTORY_FILE
+from genlab.tracking.summary import METRIC_PROTOCOL_KEY
 
 # Lightning and torch load when a run is built, not when `genlab-train --help` imports this.
 if TYPE_CHECKING:
@@ -88,4 +89,4 @@ def log_run_config(
     """The resolved config and the metric protocol as each logger's hyperparameters."""
     protocol = metrics.evaluator.fields() if metrics is not None else {}
     for logger in loggers:
-        logger.log_hyperparams({**resolved, "metric_protocol": protocol})
+        logger.log_hyperparams({**resolved, METRIC_PROTOCOL_KEY: protocol})
