@@ -147,8 +147,11 @@ def test_generator_projections_are_the_transposed_convolutions_they_replace(
     grads = torch.autograd.grad((out * weights).sum(), list(layer.parameters()))
     grads_ref = torch.autograd.grad((out_ref * weights).sum(), list(reference.parameters()))
     for grad, grad_ref in zip(grads, grads_ref, strict=True):
-        # Sums over batch and pixels, in another order: float32 rounding differences.
-        torch.testing.assert_close(grad, grad_ref, rtol=1e-4, atol=1e-4)
+        # Sums of thousands of float32 terms (batch x pixels) in another order, some cancelling:
+        # their rounding differs by up to ~3e-4 of the gradient's scale (300 random draws); a
+        # wrong layout differs by the scale itself.
+        scale = grad_ref.abs().max().item()
+        torch.testing.assert_close(grad, grad_ref, rtol=1e-4, atol=1e-3 * scale)
 
 
 @pytest.mark.parametrize("size", [28, 32])
