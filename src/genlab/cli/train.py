@@ -91,7 +91,9 @@ def train(
         started, outcome = time.monotonic(), Outcome()
         try:
             with torch_threads(cfg.get("threads")):
-                trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+                # Lightning reads the checkpoint again: tensors only, whatever the environment
+                # (TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD) says.
+                trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
             if metrics is not None and not metrics.final_results(trainer.callback_metrics):
                 metrics.run(trainer, model)  # fit had nothing left to train: the skipped evaluation
             outcome.finished(trainer)
