@@ -93,7 +93,9 @@ def train(
         machine = MachineRecord(precision=trainer.precision, threads=cfg.get("threads"))
         try:
             with torch_threads(cfg.get("threads")):
-                trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+                # Lightning reads the checkpoint again: tensors only, whatever the environment
+                # (TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD) says.
+                trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
             if metrics is not None and not metrics.final_results(trainer.callback_metrics):
                 metrics.run(trainer, model)  # fit had nothing left to train: the skipped evaluation
             outcome.finished(trainer)

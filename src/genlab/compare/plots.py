@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +15,8 @@ from genlab.compare.axes import X_AXES
 from genlab.compare.stats import aggregate
 from genlab.compare.variants import Variant
 from genlab.metrics.keys import BY_NAME
+
+log = logging.getLogger(__name__)
 
 
 def plot_curves(
@@ -125,8 +128,13 @@ def plot_grids(variants: list[Variant], path: Path, per_row: int = 4) -> bool:
             grid = run.last_grid()
             step = int(grid.stem.removeprefix("samples_step"))
             caption = f"{_short(variant.label, 40)}\nseed {run.seed}, optimizer step {step}"
-            with Image.open(grid) as image:
-                panels.append((caption, image.convert("RGB")))
+            try:
+                # PNG's decoder only: Pillow chooses one by a file's content, not its name, and
+                # the EPS decoder hands the file to Ghostscript, a PostScript interpreter.
+                with Image.open(grid, formats=["PNG"]) as image:
+                    panels.append((caption, image.convert("RGB")))
+            except OSError as exc:  # not a PNG (UnidentifiedImageError), or damaged
+                log.warning("Leaving out the sample grid %s, not a readable PNG (%s)", grid, exc)
     if not panels:
         return False
     font = ImageFont.load_default(size=13)

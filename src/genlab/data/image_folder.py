@@ -16,6 +16,10 @@ from genlab.data.base import ImageDataModule
 from genlab.errors import ConfigError, DataNotFoundError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# The decoders genlab opens images with. Pillow chooses a decoder by a file's content, not its
+# name, and some run more than a decoder: EPS hands the file to Ghostscript, a PostScript
+# interpreter. A file named .png that is something else is refused.
+IMAGE_FORMATS = ["PNG", "JPEG"]
 
 
 def find_images(folder: Path) -> list[Path]:
@@ -44,7 +48,7 @@ class ImageFiles(Dataset):
     def __getitem__(self, index: int) -> tuple[Tensor, int]:
         path = self.paths[index]
         try:
-            with Image.open(path) as image:
+            with Image.open(path, formats=IMAGE_FORMATS) as image:
                 image = to_8bit(image, path).convert(self.mode)
         except (UnidentifiedImageError, OSError) as exc:
             raise DataNotFoundError(

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset, TensorDataset
 from torchvision import datasets
+from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from genlab.atomic_write import write_atomic
 from genlab.data.base import ImageDataModule
@@ -146,10 +147,14 @@ class _IDXDataModule(ImageDataModule):
         return ""
 
     def load_split(self, split: str) -> Dataset:
+        """The split from the IDX files in ``raw_dir`` (those :meth:`prepare_data` checked).
+        Not through torchvision's dataset class: it prefers the tensors of its old format in
+        ``processed/`` when that folder holds them, files no digest covers."""
         self.prepare_data()
-        dataset = self.dataset_cls(str(self.root), train=split == "train", download=False)
-        images = resize_uint8(dataset.data.unsqueeze(1), self.image_size)
-        return TensorDataset(images, dataset.targets)
+        prefix = "train" if split == "train" else "t10k"
+        images = read_image_file(str(self.raw_dir / f"{prefix}-images-idx3-ubyte"))
+        labels = read_label_file(str(self.raw_dir / f"{prefix}-labels-idx1-ubyte"))
+        return TensorDataset(resize_uint8(images.unsqueeze(1), self.image_size), labels)
 
 
 class FashionMNISTDataModule(_IDXDataModule):
@@ -207,8 +212,15 @@ class CIFAR10DataModule(ImageDataModule):
         )
 
     def _missing_message(self, reason: str) -> str:
+        batches = self.root / "cifar-10-batches-py"
+        # torchvision unpickles the batch files only once each matches its published MD5.
+        found = (
+            f"the files in {batches} do not match CIFAR-10's published checksums"
+            if batches.is_dir()
+            else f"CIFAR-10 is not in {self.root}"
+        )
         return (
-            f"CIFAR-10 is not in {self.root} and {reason}. Fix: download {self.archive} from "
+            f"{found} and {reason}. Fix: download {self.archive} from "
             f"https://www.cs.toronto.edu/~kriz/{self.archive} and put it into {self.root} "
             "(genlab extracts it), or set data.root to a folder holding cifar-10-batches-py/."
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import socket
 from pathlib import Path
+from typing import Any
 from urllib.error import URLError
 
 import torch
@@ -61,7 +64,7 @@ def resolve_weights(extractor: str, weights_path: str | None) -> Path:
     """The weights file an extractor will load, failing early with the fix if there is none."""
     if extractor == INCEPTION:
         path = resolve_inception_weights(weights_path)
-        _check_readable(path)  # a damaged file fails now, not after training
+        _load_tensors(path)  # a damaged or foreign file fails now, not after training
         return path
     if extractor in DOMAIN_EXTRACTORS:
         path = resolve_domain_weights(extractor, weights_path)
@@ -72,11 +75,42 @@ def resolve_weights(extractor: str, weights_path: str | None) -> Path:
     )
 
 
-def _check_readable(path: Path) -> None:
+def weights_for_torch_fidelity(extractor: str, path: Path, sha256: str) -> str | io.BytesIO:
+    """What torch-fidelity's ``feature_extractor_weights_path`` gets.
+
+    torch-fidelity loads Inception's weights with ``torch.load(weights_only=False)``, which runs
+    whatever code a pickle carries, from the torch hub cache or ``metrics.weights_path``, often
+    shared folders. So genlab reads the file once, checks that it is the file the protocol
+    recorded (its SHA256, written beside every number), loads it tensors-only and hands
+    torch-fidelity an in-memory copy saved again from those tensors: the bytes torch-fidelity
+    unpickles are genlab's, and a file swapped after the check is never read. torch-fidelity
+    passes the value to ``torch.load``, which takes a file object as well as a path. genlab's
+    own extractors load their weights tensors-only and get the path.
+    """
+    if extractor != INCEPTION:
+        return str(path)
+    data = path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise CheckpointError(
+            f"{path} changed while genlab was running: its SHA256 is {actual}, the evaluation "
+            f"protocol recorded {sha256}; restore the file, or start again to use the new one"
+        )
+    copy = io.BytesIO()
+    torch.save(_load_tensors(path, data), copy)
+    copy.seek(0)
+    return copy
+
+
+def _load_tensors(path: Path, data: bytes | None = None) -> Any:
+    """The weights in ``path`` (or its bytes ``data``, already read) as tensors and plain
+    containers; any other object is refused without being built."""
+    source = path if data is None else io.BytesIO(data)
     try:
-        torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(source, map_location="cpu", weights_only=True)
     except Exception as exc:  # unpickling errors come in many types
         raise CheckpointError(
-            f"{path} is not a readable weights file ({type(exc).__name__}): it is damaged or "
-            "truncated; replace it or pass another metrics.weights_path"
+            f"{path} is not a readable weights file ({type(exc).__name__}): it is damaged, "
+            "truncated or holds more than tensors; replace it or pass another "
+            "metrics.weights_path"
         ) from exc

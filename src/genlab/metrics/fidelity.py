@@ -14,7 +14,6 @@ from torch.utils.data import Dataset, Subset
 from torch_fidelity.metric_fid import (
     KEY_METRIC_FID,
     fid_features_to_statistics,
-    fid_featuresdict_to_statistics_cached,
     fid_statistics_to_metric,
 )
 from torch_fidelity.metric_isc import (
@@ -26,14 +25,15 @@ from torch_fidelity.metric_kid import kid_featuresdict_to_metric
 from torch_fidelity.metric_prc import prc_featuresdict_to_metric
 from torch_fidelity.utils import (
     create_feature_extractor,
-    extract_featuresdict_from_input_id_cached,
-    get_cacheable_input_name,
+    extract_featuresdict_from_input_id,
     resolve_feature_layer_for_metric,
 )
 
 from genlab.metrics.density_coverage import density_coverage
 from genlab.metrics.domain import register_domain_extractors
+from genlab.metrics.extractor_weights import weights_for_torch_fidelity
 from genlab.metrics.extrapolation import extrapolate
+from genlab.metrics.feature_cache import RealFeatureCache
 from genlab.metrics.protocol import MetricProtocol
 
 log = logging.getLogger(__name__)
@@ -75,8 +75,9 @@ def compute_metrics(
 ) -> dict[str, float]:
     """The protocol's metrics of generated vs real images (both uint8 3-channel datasets).
 
-    With ``real_cache_name``, torch-fidelity stores the real features under ``cache_dir`` and
-    reads them back next time instead of extracting them again.
+    With ``real_cache_name`` and ``cache_dir``, genlab stores the real features there (tensors
+    only, :class:`RealFeatureCache`) and reads them back next time instead of extracting them
+    again. torch-fidelity's own cache stays off: it unpickles whatever file it finds.
     """
     register_domain_extractors()
     num_generated, num_real = len(generated), len(real)  # type: ignore[arg-type]
@@ -92,7 +93,9 @@ def compute_metrics(
         "cuda": torch.device(device).type == "cuda",
         "batch_size": protocol.batch_size,
         "feature_extractor": protocol.extractor,
-        "feature_extractor_weights_path": str(protocol.weights_path),
+        "feature_extractor_weights_path": weights_for_torch_fidelity(
+            protocol.extractor, protocol.weights_path, protocol.weights_sha256
+        ),
         "kid_subset_size": kid_subset,
         "rng_seed": protocol.seed,
         "verbose": False,
@@ -102,9 +105,7 @@ def compute_metrics(
         # the same numbers.
         "save_cpu_ram": True,
         "prc_batch_size": protocol.prc_batch_size,
-        "cache": real_cache_name is not None,
-        "input2_cache_name": real_cache_name,
-        "cache_root": str(cache_dir) if cache_dir is not None else None,
+        "cache": False,
     }
     # torch-fidelity's calculate_metrics() step by step, with its own functions, so that the
     # features it extracts once also serve density/coverage and FID∞ / IS∞.
@@ -112,12 +113,16 @@ def compute_metrics(
         metric: resolve_feature_layer_for_metric(_LAYER_OF[metric], **options)
         for metric in protocol.metrics
     }
-    extractor = create_feature_extractor(
-        protocol.extractor, sorted(set(layers.values())), **options
-    )
+    feature_layers = sorted(set(layers.values()))
+    extractor = create_feature_extractor(protocol.extractor, feature_layers, **options)
     started = time.monotonic()
-    generated_features = extract_featuresdict_from_input_id_cached(1, extractor, **options)
-    real_features = extract_featuresdict_from_input_id_cached(2, extractor, **options)
+    generated_features = extract_featuresdict_from_input_id(1, extractor, **options)
+    extract_real = partial(extract_featuresdict_from_input_id, 2, extractor, **options)
+    if real_cache_name is not None and cache_dir is not None:
+        cache = RealFeatureCache(cache_dir, real_cache_name, protocol.extractor)
+        real_features = cache.features(feature_layers, num_real, extract_real)
+    else:
+        real_features = extract_real()
     log.info(
         "Features of %d generated and %d real images (%s, %.0f s)",
         num_generated, num_real, protocol.extractor, time.monotonic() - started,
@@ -126,13 +131,7 @@ def compute_metrics(
     if "is" in layers:
         raw |= isc_featuresdict_to_metric(generated_features, layers["is"], **options)
     if "fid" in layers:
-        real_statistics = fid_featuresdict_to_statistics_cached(
-            real_features,
-            get_cacheable_input_name(2, **options),
-            extractor,
-            layers["fid"],
-            **options,
-        )
+        real_statistics = fid_features_to_statistics(real_features[layers["fid"]])
         raw |= _fid(generated_features[layers["fid"]], real_statistics)
     if "kid" in layers:
         raw |= kid_featuresdict_to_metric(

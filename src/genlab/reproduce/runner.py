@@ -20,7 +20,7 @@ from typing import Any
 from genlab.job_progress import JobProgress
 from genlab.reproduce.baseline import Baseline, BaselineVariant, Budget
 from genlab.sweeps.trial import run_trial
-from genlab.tracking.summary import SUMMARY_FILE, read_summary
+from genlab.tracking.summary import SUMMARY_FILE, previous_summary
 
 log = logging.getLogger("genlab.reproduce")
 FINISHED = ("ok", "diverged")
@@ -78,7 +78,17 @@ def plan(
 
 
 def finished(run_dir: Path) -> bool:
-    return (run_dir / SUMMARY_FILE).is_file() and read_summary(run_dir).get("status") in FINISHED
+    summary = previous_summary(run_dir)
+    return summary is not None and summary.get("status") in FINISHED
+
+
+def _reported_summary(run_dir: Path, not_run: dict[str, Any]) -> dict[str, Any]:
+    """The run's summary for the table; ``not_run`` when it has none or one that is not JSON
+    (damaged, or replaced in a shared folder), which a warning names."""
+    summary = previous_summary(run_dir)
+    if summary is None and (run_dir / SUMMARY_FILE).exists():
+        log.warning("%s cannot be read: reported as %s", run_dir / SUMMARY_FILE, not_run["status"])
+    return summary or not_run
 
 
 def execute(
@@ -117,7 +127,7 @@ def execute(
             run.variant,
             run.seed,
             run.run_dir,
-            read_summary(run.run_dir) if (run.run_dir / SUMMARY_FILE).is_file() else not_run,
+            _reported_summary(run.run_dir, not_run),
         )
         for run in runs
     ]
