@@ -52,7 +52,7 @@ def shared_storage(url: str | None) -> Iterator[str]:
     if bin_dir is None:
         sys.exit("no PostgreSQL installed: apt-get install postgresql, or pass --storage URL")
     with postgres_server(bin_dir) as started:
-        yield started
+        yield started.url
 
 
 def row(name: str, wall_s: float, trials: pd.DataFrame) -> str:

@@ -25,6 +25,7 @@ from genlab.sweeps.queue import fill, planned_params, waiting
 from tests.helpers import (
     REPO,
     assert_user_error,
+    cli_env,
     load_definition,
     require,
     run_cli,
@@ -34,13 +35,29 @@ from tests.helpers import (
 from tests.postgres import postgres_bin, postgres_server
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
+def postgres() -> Path:
     bin_dir = postgres_bin()
     require(bin_dir is not None, "PostgreSQL is not installed (apt-get install postgresql)")
     assert bin_dir is not None
-    with postgres_server(bin_dir) as url:
-        yield url
+    return bin_dir
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    with postgres_server(postgres()) as server:
+        yield server.url
+
+
+def seed_sweep(tmp_path: Path, name: str, seeds: list[int]) -> list[str]:
+    """The smoke sweep's fixed settings over ``seeds``, as definition ``name`` in a config
+    folder of the test; returns the overrides that select it."""
+    definitions = tmp_path / "conf" / "sweep"
+    definitions.mkdir(parents=True)
+    smoke = load_definition("smoke").config
+    fixed = {k: v for k, v in smoke["parameters"].items() if "value" in v}
+    definition = {**smoke, "name": name, "parameters": {**fixed, "seed": {"values": seeds}}}
+    (definitions / f"{name}.yaml").write_text(yaml.safe_dump(definition))
+    return [f"sweep={name}", f"hydra.searchpath=[file://{tmp_path / 'conf'}]"]
 
 
 def definition(method: str, **parameters: dict) -> SweepDefinition:
@@ -142,6 +159,25 @@ def start_worker(args: list[str], env: dict[str, str], log: Path) -> subprocess.
         )  # fmt: skip
 
 
+def running_trial(sweep_dir: Path, worker: subprocess.Popen, log: Path) -> int:
+    """The number of a trial ``worker`` runs, once its run dir has the training app's output."""
+    started = time.monotonic()
+    while True:
+        assert worker.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() - started < 300, "the worker ran no trial in 300 s"
+        time.sleep(0.5)
+        if not (sweep_dir / "trials.csv").is_file():
+            continue
+        table = trials(sweep_dir)
+        mine = table[
+            (table["status"] == "running")
+            & table["worker"].astype(str).str.endswith(f":{worker.pid}")
+        ]
+        if len(mine) and (Path(mine.iloc[0]["run_dir"]) / "console.log").is_file():
+            time.sleep(2.0)
+            return int(mine.iloc[0]["trial"])
+
+
 @pytest.mark.slow
 def test_two_workers_share_a_postgresql_study_and_retry_a_killed_workers_trial(
     postgres_url: str, fashion_mnist_root: Path, tmp_path: Path
@@ -149,46 +185,17 @@ def test_two_workers_share_a_postgresql_study_and_retry_a_killed_workers_trial(
     """Four seeds of a tiny GAN, two worker processes started with one command. Worker B is
     killed with SIGKILL (and its trial with it) while its trial trains; worker A sees the
     trial's heartbeat stop, and runs it again."""
-    definitions = tmp_path / "conf" / "sweep"
-    definitions.mkdir(parents=True)
-    smoke = load_definition("smoke").config
-    shared = {
-        **smoke,
-        "name": "shared",
-        "parameters": {
-            **{k: v for k, v in smoke["parameters"].items() if "value" in v},
-            "seed": {"values": [0, 1, 2, 3]},
-        },
-    }
-    (definitions / "shared.yaml").write_text(yaml.safe_dump(shared))
     sweep_dir = tmp_path / "sweep"
     args = [
-        "sweep=shared", f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "backend=local",
+        *seed_sweep(tmp_path, "shared", [0, 1, 2, 3]), "backend=local",
         f"storage={postgres_url}", "heartbeat_s=1", f"sweep_dir={sweep_dir}",
         f'overrides=["data.root={fashion_mnist_root}"]',
     ]  # fmt: skip
-    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", **sweep_env(tmp_path)}
-    env.pop("HYDRA_FULL_ERROR", None)
+    env = {**cli_env(), **sweep_env(tmp_path)}
     a = start_worker(args, env, tmp_path / "a.log")
     b = start_worker(args, env, tmp_path / "b.log")
-    started = time.monotonic()
     try:
-        # B's trial is running once its run dir has the training app's output.
-        victim = None
-        while victim is None:
-            assert b.poll() is None, (tmp_path / "b.log").read_text()[-3000:]
-            assert time.monotonic() - started < 300, "worker B ran no trial in 300 s"
-            time.sleep(0.5)
-            if not (sweep_dir / "trials.csv").is_file():
-                continue
-            table = trials(sweep_dir)
-            mine = table[
-                (table["status"] == "running")
-                & table["worker"].astype(str).str.endswith(f":{b.pid}")
-            ]
-            if len(mine) and (Path(mine.iloc[0]["run_dir"]) / "console.log").is_file():
-                time.sleep(2.0)
-                victim = int(mine.iloc[0]["trial"])
+        victim = running_trial(sweep_dir, b, tmp_path / "b.log")
         os.killpg(b.pid, signal.SIGKILL)
         b.wait()
         # Minutes on an idle machine; the limit leaves room for a busy one.
@@ -245,22 +252,10 @@ def test_a_submitit_job_array_runs_two_workers_on_one_study(
     """`-m hydra/launcher=slurm_local worker=0,1`: submitit's local executor starts the two
     workers as the jobs of one array (as SLURM would), both on one study (here a SQLite file,
     which several processes of one machine may share)."""
-    definitions = tmp_path / "conf" / "sweep"
-    definitions.mkdir(parents=True)
-    smoke = load_definition("smoke").config
-    array = {
-        **smoke,
-        "name": "array",
-        "parameters": {
-            **{k: v for k, v in smoke["parameters"].items() if "value" in v},
-            "seed": {"values": [0, 1]},
-        },
-    }
-    (definitions / "array.yaml").write_text(yaml.safe_dump(array))
     sweep_dir = tmp_path / "sweep"
     result = run_cli(
-        "sweep", "-m", "hydra/launcher=slurm_local", "worker=0,1", "sweep=array",
-        f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "backend=local",
+        "sweep", "-m", "hydra/launcher=slurm_local", "worker=0,1",
+        *seed_sweep(tmp_path, "array", [0, 1]), "backend=local",
         f"storage=sqlite:///{tmp_path / 'study.db'}", "heartbeat_s=5", f"sweep_dir={sweep_dir}",
         f'overrides=["data.root={fashion_mnist_root}"]', env=sweep_env(tmp_path),
     )  # fmt: skip
