@@ -70,7 +70,8 @@ def open_storage(url: str | None, sweep_dir: Path, heartbeat_s: int) -> SweepSto
             reason = "its driver is missing (pip install 'psycopg[binary]')"
         raise StorageUnavailable(
             f"cannot open the sweep storage {shown}: {reason}; check the URL "
-            "(dialect[+driver]://user:password@host:port/database) and that the server runs"
+            "(dialect[+driver]://user@host:port/database), the password (PostgreSQL: "
+            "~/.pgpass or PGPASSWORD) and that the server runs"
         ) from exc
     return SweepStorage(rdb, shown, shared)
 
