@@ -5,13 +5,16 @@ and prints."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import optuna
@@ -159,6 +162,12 @@ def start_worker(args: list[str], env: dict[str, str], log: Path) -> subprocess.
         )  # fmt: skip
 
 
+def fail_stale_trials(study: optuna.Study) -> None:
+    with warnings.catch_warnings():  # experimental in Optuna
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
 def running_trial(sweep_dir: Path, worker: subprocess.Popen, log: Path) -> int:
     """The number of a trial ``worker`` runs, once its run dir has the training app's output."""
     started = time.monotonic()
@@ -176,6 +185,15 @@ def running_trial(sweep_dir: Path, worker: subprocess.Popen, log: Path) -> int:
         if len(mine) and (Path(mine.iloc[0]["run_dir"]) / "console.log").is_file():
             time.sleep(2.0)
             return int(mine.iloc[0]["trial"])
+
+
+def wait_for(condition: Callable[[], bool], worker: subprocess.Popen, log: Path) -> None:
+    """Until ``condition`` holds, while ``worker`` runs (at most 120 s)."""
+    started = time.monotonic()
+    while not condition():
+        assert worker.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() - started < 120, log.read_text()[-3000:]
+        time.sleep(0.5)
 
 
 @pytest.mark.slow
@@ -231,6 +249,81 @@ def test_two_workers_share_a_postgresql_study_and_retry_a_killed_workers_trial(
     assert_user_error(elsewhere, "belongs to the sweep dir", str(sweep_dir))
 
 
+# --- a database outage: waited out, the trial recorded when the database is back ---------------
+
+
+@pytest.mark.slow
+def test_a_worker_waits_out_a_database_outage_and_records_the_trial_that_ran_through_it(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """One trial, a worker with two slots: one runs the trial, the other waits for it to end
+    (and would run it again if its heartbeat stopped). The PostgreSQL server stops while the
+    trial trains, longer than the heartbeat's grace period, and starts again. The worker says
+    so once per attempt to reach it, the trial trains on, and when the server is back it is
+    recorded as if nothing happened: no traceback, and the waiting slot does not take the
+    trial for dead although its last heartbeat is old."""
+    sweep_dir = tmp_path / "sweep"
+    log = tmp_path / "worker.log"
+    with postgres_server(postgres()) as server:
+        args = [
+            *seed_sweep(tmp_path, "outage", [0]), "backend=local", f"storage={server.url}",
+            "workers=2", "heartbeat_s=2", "storage_retry_s=300", f"sweep_dir={sweep_dir}",
+            f'overrides=["data.root={fashion_mnist_root}"]',
+        ]  # fmt: skip
+        worker = start_worker(args, {**cli_env(), **sweep_env(tmp_path)}, log)
+        try:
+            trial = running_trial(sweep_dir, worker, log)
+            server.stop()
+            # 2 x heartbeat_s = 4 s of grace: the outage outlasts it.
+            wait_for(lambda: log.read_text().count("is unreachable") >= 6, worker, log)
+            server.start()
+            assert worker.wait(timeout=900) == 0, log.read_text()[-3000:]
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+        study = optuna.load_study(study_name="outage", storage=server.url)
+        assert [(t.number, t.state) for t in study.get_trials()] == [
+            (trial, optuna.trial.TrialState.COMPLETE)
+        ]
+    output = log.read_text()
+    assert "Traceback" not in output, output[-5000:]
+    attempts = [line for line in output.splitlines() if "is unreachable" in line]
+    assert "Connection refused" in attempts[0] and "attempt 1," in attempts[0], attempts
+    assert "is back after" in output
+    table = trials(sweep_dir)
+    assert list(table["status"]) == ["ok"] and table["retry_of"].isna().all()
+    summary = json.loads((sweep_dir / table.iloc[0]["run_dir"] / "summary.json").read_text())
+    assert summary["status"] == "ok" and summary["global_step"] == 20
+
+
+def test_after_an_outage_no_trial_counts_as_dead_before_its_worker_could_beat_again(
+    tmp_path: Path,
+) -> None:
+    """A worker asks which trials are dead while the database is away. When it is back, the
+    running trial's last heartbeat is older than the grace period, only because nobody could
+    write one: the answer is none. Once the grace period has passed without a heartbeat, the
+    trial counts as dead again."""
+    from genlab.sweeps.storage import open_storage
+
+    with postgres_server(postgres()) as server:
+        storage = open_storage(server.url, tmp_path, heartbeat_s=1, retry_s=60)
+        study = optuna.create_study(storage=storage.studies, study_name="outage")
+        with warnings.catch_warnings():  # a trial asked for outside Study.optimize
+            warnings.simplefilter("ignore", UserWarning)
+            trial = study.ask()
+        storage.studies.record_heartbeat(trial._trial_id)
+        server.stop()
+        with ThreadPoolExecutor(1) as pool:
+            asking = pool.submit(fail_stale_trials, study)
+            time.sleep(4)  # twice the grace period of 2 x heartbeat_s
+            server.start()
+            asking.result(timeout=60)  # waited for the database, then answered
+        assert study.get_trials()[0].state == optuna.trial.TrialState.RUNNING
+        time.sleep(2.5)  # the grace period, without a heartbeat: the worker is dead
+        fail_stale_trials(study)
+        assert study.get_trials()[0].state == optuna.trial.TrialState.FAIL
+
+
 # --- the database password: never in the URL, so never in a file or an output ------------------
 
 PASSWORD = "pw-Kq7x-at-rest"  # distinctive: a file or an output holding it is a leak
@@ -270,8 +363,8 @@ def test_a_shared_sweep_writes_and_prints_no_database_password_when_its_database
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:
     """A PostgreSQL server that asks for a password. In the URL, as the docs once showed it:
-    refused. From PGPASSWORD: a worker runs until the server stops mid-trial, which ends the
-    worker with Hydra's failure report (the command-line overrides on stderr). After the
+    refused. From PGPASSWORD: a worker runs until the server stops mid-trial and stays away
+    longer than the worker waits, which ends the worker with one error line. After the
     restart, from a password file (PGPASSFILE, as ~/.pgpass): a worker runs the trial again to
     its end. From a service file: a worker started later finds the sweep done. No file of the
     sweep dir (the .hydra records, logs, tables, trial run dirs and their W&B runs) and no
@@ -293,16 +386,20 @@ def test_a_shared_sweep_writes_and_prints_no_database_password_when_its_database
 
         log = tmp_path / "first_worker.log"
         env = {**cli_env(), **sweep_env(tmp_path), "PGPASSWORD": PASSWORD}
-        worker = start_worker([*args, f"storage={server.url}"], env, log)
+        worker = start_worker([*args, f"storage={server.url}", "storage_retry_s=3"], env, log)
         try:
             running_trial(sweep_dir, worker, log)
+            # Training, with its W&B run: the outage reaches every kind of file a trial writes.
+            wait_for(lambda: any(sweep_dir.glob("trials/*/wandb/offline-run-*")), worker, log)
             server.stop()
-            assert worker.wait(timeout=120) != 0, log.read_text()[-3000:]
+            assert worker.wait(timeout=120) == 2, log.read_text()[-3000:]
         finally:
             if worker.poll() is None:
                 os.killpg(worker.pid, signal.SIGKILL)
         outputs.append(log.read_text())
-        assert "Error executing job with overrides" in outputs[-1], outputs[-1][-3000:]
+        errors = [line for line in outputs[-1].splitlines() if line.startswith("genlab: error:")]
+        assert len(errors) == 1 and "has been unreachable for" in errors[0], outputs[-1][-3000:]
+        assert "Traceback" not in outputs[-1], outputs[-1][-3000:]
         server.start()
 
         password_file = secrets / "pgpass"
