@@ -55,7 +55,7 @@ def shared_storage(url: str | None) -> Iterator[str]:
     if bin_dir is None:
         sys.exit("no PostgreSQL installed: apt-get install postgresql, or pass --storage URL")
     with postgres_server(bin_dir) as started:
-        yield started
+        yield started.url
 
 
 def row(name: str, wall_s: float, trials: pd.DataFrame) -> str:
@@ -67,7 +67,10 @@ def row(name: str, wall_s: float, trials: pd.DataFrame) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep", default="smoke_hyperband", help="conf/sweep/NAME")
-    parser.add_argument("--storage", help="PostgreSQL URL for the two workers' shared study")
+    parser.add_argument(
+        "--storage",
+        help="PostgreSQL URL for the two workers' shared study, without a password (~/.pgpass)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "outputs/benchmarks/sweep")
     parser.add_argument("--threads-per-trial", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     args = parser.parse_args()

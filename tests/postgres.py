@@ -17,6 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+USER = "genlab"
+DATABASE = "sweeps"
+
 
 def postgres_bin() -> Path | None:
     """The newest installed PostgreSQL's bin folder, or None."""
@@ -43,35 +46,75 @@ def _server_user() -> list[str]:
     raise RuntimeError("no unprivileged user to run PostgreSQL as")
 
 
-@contextmanager
-def postgres_server(bin_dir: Path) -> Iterator[str]:
-    """A running server with an empty database; yields its SQLAlchemy URL."""
-    folder = Path(tempfile.mkdtemp(prefix="genlab-pg-"))
-    prefix = _server_user()
-    if prefix:
-        shutil.chown(folder, user=prefix[2])
-    port = _free_port()
-    log = folder / "server.log"
+class PostgresServer:
+    """A cluster in ``folder``; ``url`` names its database (without the password, when the
+    server asks TCP clients for one)."""
 
-    def run(*command: str) -> None:
-        done = subprocess.run(
-            [*prefix, *command], capture_output=True, text=True, timeout=120, check=False
-        )
-        if done.returncode != 0:
-            server_log = log.read_text() if log.is_file() else ""
-            raise RuntimeError(f"{command[0]} failed: {done.stderr}{done.stdout}{server_log}")
+    def __init__(self, bin_dir: Path, folder: Path) -> None:
+        self.bin_dir = bin_dir
+        self.folder = folder
+        self.port = _free_port()
+        self.url = f"postgresql://{USER}@127.0.0.1:{self.port}/{DATABASE}"
+        self.run_as = _server_user()
+        self.running = False
+        self._log = folder / "server.log"
 
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off"
-    try:
-        run(str(bin_dir / "initdb"), "-D", str(folder / "data"), "-U", "genlab",
-            "--auth=trust", "-E", "UTF8", "--no-sync")  # fmt: skip
-        run(str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-l", str(log), "-w",
-            "-t", "60", "-o", options, "start")  # fmt: skip
+    def init(self, password: str | None) -> None:
+        """A new cluster; with ``password``, TCP clients must give it (SCRAM authentication);
+        the server's own socket in ``folder`` stays trusted."""
+        auth = ["--auth=trust"]
+        if password is not None:
+            password_file = self.folder / "password"
+            password_file.write_text(password)
+            if self.run_as:
+                shutil.chown(password_file, user=self.run_as[2])
+            auth = [f"--pwfile={password_file}", "--auth-local=trust",
+                    "--auth-host=scram-sha-256"]  # fmt: skip
         try:
-            run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "genlab",
-                "sweeps")  # fmt: skip
-            yield f"postgresql://genlab@127.0.0.1:{port}/sweeps"
+            self._run("initdb", "-D", str(self.folder / "data"), "-U", USER, *auth,
+                      "-E", "UTF8", "--no-sync")  # fmt: skip
         finally:
-            run(str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop")
+            (self.folder / "password").unlink(missing_ok=True)
+
+    def create_database(self) -> None:
+        self._run("createdb", "-h", str(self.folder), "-p", str(self.port), "-U", USER, DATABASE)
+
+    def start(self) -> None:
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-l", str(self._log), "-w",
+                  "-t", "60", "-o", options, "start")  # fmt: skip
+        self.running = True
+
+    def stop(self) -> None:
+        """As a crash or a pulled cable looks to clients: connections end at once."""
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "stop")
+        self.running = False
+
+    def _run(self, binary: str, *arguments: str) -> None:
+        done = subprocess.run(
+            [*self.run_as, str(self.bin_dir / binary), *arguments],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            server_log = self._log.read_text() if self._log.is_file() else ""
+            raise RuntimeError(f"{binary} failed: {done.stderr}{done.stdout}{server_log}")
+
+
+@contextmanager
+def postgres_server(bin_dir: Path, password: str | None = None) -> Iterator[PostgresServer]:
+    """A running server with an empty database, stopped and deleted afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="genlab-pg-"))
+    try:
+        server = PostgresServer(bin_dir, folder)
+        if server.run_as:
+            shutil.chown(folder, user=server.run_as[2])
+        server.init(password)
+        server.start()
+        try:
+            server.create_database()
+            yield server
+        finally:
+            if server.running:
+                server.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,16 +1,20 @@
 """A sweep shared by several workers: the study's queue (budget, grid points, random draws), a
-real PostgreSQL server with two worker processes, one killed with SIGKILL mid-trial, and the
-storage errors a user meets."""
+real PostgreSQL server with two worker processes, one killed with SIGKILL mid-trial, the
+storage errors a user meets, and the database password kept out of everything genlab writes
+and prints."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import optuna
@@ -25,6 +29,7 @@ from genlab.sweeps.queue import fill, planned_params, waiting
 from tests.helpers import (
     REPO,
     assert_user_error,
+    cli_env,
     load_definition,
     require,
     run_cli,
@@ -34,13 +39,29 @@ from tests.helpers import (
 from tests.postgres import postgres_bin, postgres_server
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
+def postgres() -> Path:
     bin_dir = postgres_bin()
     require(bin_dir is not None, "PostgreSQL is not installed (apt-get install postgresql)")
     assert bin_dir is not None
-    with postgres_server(bin_dir) as url:
-        yield url
+    return bin_dir
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    with postgres_server(postgres()) as server:
+        yield server.url
+
+
+def seed_sweep(tmp_path: Path, name: str, seeds: list[int]) -> list[str]:
+    """The smoke sweep's fixed settings over ``seeds``, as definition ``name`` in a config
+    folder of the test; returns the overrides that select it."""
+    definitions = tmp_path / "conf" / "sweep"
+    definitions.mkdir(parents=True)
+    smoke = load_definition("smoke").config
+    fixed = {k: v for k, v in smoke["parameters"].items() if "value" in v}
+    definition = {**smoke, "name": name, "parameters": {**fixed, "seed": {"values": seeds}}}
+    (definitions / f"{name}.yaml").write_text(yaml.safe_dump(definition))
+    return [f"sweep={name}", f"hydra.searchpath=[file://{tmp_path / 'conf'}]"]
 
 
 def definition(method: str, **parameters: dict) -> SweepDefinition:
@@ -113,8 +134,8 @@ def closed_port() -> int:
     ("url", "fragments"),
     [
         (
-            "postgresql://genlab:s3cret@127.0.0.1:{port}/sweeps",
-            ["cannot open the sweep storage", "127.0.0.1", "server runs"],
+            "postgresql://genlab@127.0.0.1:{port}/sweeps",
+            ["cannot open the sweep storage", "127.0.0.1", "~/.pgpass", "server runs"],
         ),
         ("nosuchdb://host/db", ["cannot open the sweep storage nosuchdb://host/db"]),
     ],
@@ -128,7 +149,6 @@ def test_a_storage_that_cannot_be_opened_is_one_line(
         f"sweep_dir={tmp_path / 'sweep'}", env=sweep_env(tmp_path),
     )  # fmt: skip
     assert_user_error(result, *fragments)
-    assert "s3cret" not in result.stderr  # the password is not printed
 
 
 # --- two workers on one PostgreSQL study, one killed mid-trial ----------------------------------
@@ -142,6 +162,40 @@ def start_worker(args: list[str], env: dict[str, str], log: Path) -> subprocess.
         )  # fmt: skip
 
 
+def fail_stale_trials(study: optuna.Study) -> None:
+    with warnings.catch_warnings():  # experimental in Optuna
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def running_trial(sweep_dir: Path, worker: subprocess.Popen, log: Path) -> int:
+    """The number of a trial ``worker`` runs, once its run dir has the training app's output."""
+    started = time.monotonic()
+    while True:
+        assert worker.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() - started < 300, "the worker ran no trial in 300 s"
+        time.sleep(0.5)
+        if not (sweep_dir / "trials.csv").is_file():
+            continue
+        table = trials(sweep_dir)
+        mine = table[
+            (table["status"] == "running")
+            & table["worker"].astype(str).str.endswith(f":{worker.pid}")
+        ]
+        if len(mine) and (Path(mine.iloc[0]["run_dir"]) / "console.log").is_file():
+            time.sleep(2.0)
+            return int(mine.iloc[0]["trial"])
+
+
+def wait_for(condition: Callable[[], bool], worker: subprocess.Popen, log: Path) -> None:
+    """Until ``condition`` holds, while ``worker`` runs (at most 120 s)."""
+    started = time.monotonic()
+    while not condition():
+        assert worker.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() - started < 120, log.read_text()[-3000:]
+        time.sleep(0.5)
+
+
 @pytest.mark.slow
 def test_two_workers_share_a_postgresql_study_and_retry_a_killed_workers_trial(
     postgres_url: str, fashion_mnist_root: Path, tmp_path: Path
@@ -149,46 +203,17 @@ def test_two_workers_share_a_postgresql_study_and_retry_a_killed_workers_trial(
     """Four seeds of a tiny GAN, two worker processes started with one command. Worker B is
     killed with SIGKILL (and its trial with it) while its trial trains; worker A sees the
     trial's heartbeat stop, and runs it again."""
-    definitions = tmp_path / "conf" / "sweep"
-    definitions.mkdir(parents=True)
-    smoke = load_definition("smoke").config
-    shared = {
-        **smoke,
-        "name": "shared",
-        "parameters": {
-            **{k: v for k, v in smoke["parameters"].items() if "value" in v},
-            "seed": {"values": [0, 1, 2, 3]},
-        },
-    }
-    (definitions / "shared.yaml").write_text(yaml.safe_dump(shared))
     sweep_dir = tmp_path / "sweep"
     args = [
-        "sweep=shared", f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "backend=local",
+        *seed_sweep(tmp_path, "shared", [0, 1, 2, 3]), "backend=local",
         f"storage={postgres_url}", "heartbeat_s=1", f"sweep_dir={sweep_dir}",
         f'overrides=["data.root={fashion_mnist_root}"]',
     ]  # fmt: skip
-    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", **sweep_env(tmp_path)}
-    env.pop("HYDRA_FULL_ERROR", None)
+    env = {**cli_env(), **sweep_env(tmp_path)}
     a = start_worker(args, env, tmp_path / "a.log")
     b = start_worker(args, env, tmp_path / "b.log")
-    started = time.monotonic()
     try:
-        # B's trial is running once its run dir has the training app's output.
-        victim = None
-        while victim is None:
-            assert b.poll() is None, (tmp_path / "b.log").read_text()[-3000:]
-            assert time.monotonic() - started < 300, "worker B ran no trial in 300 s"
-            time.sleep(0.5)
-            if not (sweep_dir / "trials.csv").is_file():
-                continue
-            table = trials(sweep_dir)
-            mine = table[
-                (table["status"] == "running")
-                & table["worker"].astype(str).str.endswith(f":{b.pid}")
-            ]
-            if len(mine) and (Path(mine.iloc[0]["run_dir"]) / "console.log").is_file():
-                time.sleep(2.0)
-                victim = int(mine.iloc[0]["trial"])
+        victim = running_trial(sweep_dir, b, tmp_path / "b.log")
         os.killpg(b.pid, signal.SIGKILL)
         b.wait()
         # Minutes on an idle machine; the limit leaves room for a busy one.
@@ -224,6 +249,193 @@ def test_two_workers_share_a_postgresql_study_and_retry_a_killed_workers_trial(
     assert_user_error(elsewhere, "belongs to the sweep dir", str(sweep_dir))
 
 
+# --- a database outage: waited out, the trial recorded when the database is back ---------------
+
+
+@pytest.mark.slow
+def test_a_worker_waits_out_a_database_outage_and_records_the_trial_that_ran_through_it(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """One trial, a worker with two slots: one runs the trial, the other waits for it to end
+    (and would run it again if its heartbeat stopped). The PostgreSQL server stops while the
+    trial trains, longer than the heartbeat's grace period, and starts again. The worker says
+    so once per attempt to reach it, the trial trains on, and when the server is back it is
+    recorded as if nothing happened: no traceback, and the waiting slot does not take the
+    trial for dead although its last heartbeat is old."""
+    sweep_dir = tmp_path / "sweep"
+    log = tmp_path / "worker.log"
+    with postgres_server(postgres()) as server:
+        args = [
+            *seed_sweep(tmp_path, "outage", [0]), "backend=local", f"storage={server.url}",
+            "workers=2", "heartbeat_s=2", "storage_retry_s=300", f"sweep_dir={sweep_dir}",
+            f'overrides=["data.root={fashion_mnist_root}"]',
+        ]  # fmt: skip
+        worker = start_worker(args, {**cli_env(), **sweep_env(tmp_path)}, log)
+        try:
+            trial = running_trial(sweep_dir, worker, log)
+            server.stop()
+            # 2 x heartbeat_s = 4 s of grace: the outage outlasts it.
+            wait_for(lambda: log.read_text().count("is unreachable") >= 6, worker, log)
+            server.start()
+            assert worker.wait(timeout=900) == 0, log.read_text()[-3000:]
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+        study = optuna.load_study(study_name="outage", storage=server.url)
+        assert [(t.number, t.state) for t in study.get_trials()] == [
+            (trial, optuna.trial.TrialState.COMPLETE)
+        ]
+    output = log.read_text()
+    assert "Traceback" not in output, output[-5000:]
+    attempts = [line for line in output.splitlines() if "is unreachable" in line]
+    assert "Connection refused" in attempts[0] and "attempt 1," in attempts[0], attempts
+    assert "is back after" in output
+    table = trials(sweep_dir)
+    assert list(table["status"]) == ["ok"] and table["retry_of"].isna().all()
+    summary = json.loads((sweep_dir / table.iloc[0]["run_dir"] / "summary.json").read_text())
+    assert summary["status"] == "ok" and summary["global_step"] == 20
+
+
+def test_after_an_outage_no_trial_counts_as_dead_before_its_worker_could_beat_again(
+    tmp_path: Path,
+) -> None:
+    """A worker asks which trials are dead while the database is away. When it is back, the
+    running trial's last heartbeat is older than the grace period, only because nobody could
+    write one: the answer is none. Once the grace period has passed without a heartbeat, the
+    trial counts as dead again."""
+    from genlab.sweeps.storage import open_storage
+
+    with postgres_server(postgres()) as server:
+        storage = open_storage(server.url, tmp_path, heartbeat_s=1, retry_s=60)
+        study = optuna.create_study(storage=storage.studies, study_name="outage")
+        with warnings.catch_warnings():  # a trial asked for outside Study.optimize
+            warnings.simplefilter("ignore", UserWarning)
+            trial = study.ask()
+        storage.studies.record_heartbeat(trial._trial_id)
+        server.stop()
+        with ThreadPoolExecutor(1) as pool:
+            asking = pool.submit(fail_stale_trials, study)
+            time.sleep(4)  # twice the grace period of 2 x heartbeat_s
+            server.start()
+            asking.result(timeout=60)  # waited for the database, then answered
+        assert study.get_trials()[0].state == optuna.trial.TrialState.RUNNING
+        time.sleep(2.5)  # the grace period, without a heartbeat: the worker is dead
+        fail_stale_trials(study)
+        assert study.get_trials()[0].state == optuna.trial.TrialState.FAIL
+
+
+# --- the database password: never in the URL, so never in a file or an output ------------------
+
+PASSWORD = "pw-Kq7x-at-rest"  # distinctive: a file or an output holding it is a leak
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        ["storage=postgresql://genlab:{password}@127.0.0.1:{port}/sweeps"],
+        # the job array of docs/scaling_out.md: Hydra would write multirun.yaml and submitit
+        # would pickle the config into the sweep dir
+        ["-m", "hydra/launcher=slurm_local", "worker=range(2)",
+         "storage=postgresql://genlab:{password}@127.0.0.1:{port}/sweeps"],
+        # swept: left out of the composed config of -m, composed into each job's
+        ["-m", "storage=sqlite:///{tmp}/x.db,postgresql://genlab:{password}@127.0.0.1:{port}/db"],
+        ["storage='postgresql://genlab@127.0.0.1:{port}/sweeps?password={password}'"],
+        # as a config file would give it: only the composed config holds the password
+        ["storage=${{oc.env:SWEEP_DB}}"],
+    ],
+    ids=["url", "slurm_array", "swept", "query", "composed"],
+)  # fmt: skip
+def test_a_password_in_the_storage_url_is_refused_before_anything_is_written(
+    storage: list[str], tmp_path: Path
+) -> None:
+    sweep_dir = tmp_path / "sweep"
+    port = closed_port()
+    args = [arg.format(password=PASSWORD, port=port, tmp=tmp_path) for arg in storage]
+    env = {**sweep_env(tmp_path), "SWEEP_DB": f"postgresql://genlab:{PASSWORD}@127.0.0.1:{port}/db"}
+    result = run_cli("sweep", *args, "backend=local", f"sweep_dir={sweep_dir}", env=env)
+    assert_user_error(result, "storage= holds a database password", "~/.pgpass", "PGPASSWORD")
+    assert PASSWORD not in result.stdout + result.stderr
+    assert not sweep_dir.exists() and not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.slow
+def test_a_shared_sweep_writes_and_prints_no_database_password_when_its_database_stops(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """A PostgreSQL server that asks for a password. In the URL, as the docs once showed it:
+    refused. From PGPASSWORD: a worker runs until the server stops mid-trial and stays away
+    longer than the worker waits, which ends the worker with one error line. After the
+    restart, from a password file (PGPASSFILE, as ~/.pgpass): a worker runs the trial again to
+    its end. From a service file: a worker started later finds the sweep done. No file of the
+    sweep dir (the .hydra records, logs, tables, trial run dirs and their W&B runs) and no
+    output holds the password."""
+    sweep_dir = tmp_path / "sweep"
+    args = [
+        *seed_sweep(tmp_path, "secret", [0]), "backend=local", "heartbeat_s=1",
+        f"sweep_dir={sweep_dir}", f'overrides=["data.root={fashion_mnist_root}"]',
+    ]  # fmt: skip
+    secrets = tmp_path / "secrets"  # the user's own files, outside the sweep dir
+    secrets.mkdir(mode=0o700)
+    outputs: list[str] = []
+    with postgres_server(postgres(), password=PASSWORD) as server:
+        in_url = server.url.replace("genlab@", f"genlab:{PASSWORD}@")
+        refused = run_cli("sweep", *args, f"storage={in_url}", env=sweep_env(tmp_path))
+        outputs += [refused.stdout, refused.stderr]
+        assert_user_error(refused, "storage= holds a database password")
+        assert not sweep_dir.exists()
+
+        log = tmp_path / "first_worker.log"
+        env = {**cli_env(), **sweep_env(tmp_path), "PGPASSWORD": PASSWORD}
+        worker = start_worker([*args, f"storage={server.url}", "storage_retry_s=3"], env, log)
+        try:
+            running_trial(sweep_dir, worker, log)
+            # Training, with its W&B run: the outage reaches every kind of file a trial writes.
+            wait_for(lambda: any(sweep_dir.glob("trials/*/wandb/offline-run-*")), worker, log)
+            server.stop()
+            assert worker.wait(timeout=120) == 2, log.read_text()[-3000:]
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+        outputs.append(log.read_text())
+        errors = [line for line in outputs[-1].splitlines() if line.startswith("genlab: error:")]
+        assert len(errors) == 1 and "has been unreachable for" in errors[0], outputs[-1][-3000:]
+        assert "Traceback" not in outputs[-1], outputs[-1][-3000:]
+        server.start()
+
+        password_file = secrets / "pgpass"
+        password_file.write_text(f"127.0.0.1:{server.port}:sweeps:genlab:{PASSWORD}\n")
+        password_file.chmod(0o600)  # libpq ignores a password file others can read
+        from_file = {**sweep_env(tmp_path), "PGPASSFILE": str(password_file)}
+        rerun = run_cli("sweep", *args, f"storage={server.url}", env=from_file)
+        outputs += [rerun.stdout, rerun.stderr]
+        assert rerun.returncode == 0, rerun.stderr[-3000:]
+        assert sorted(trials(sweep_dir)["status"]) == ["interrupted", "ok"]
+
+        service_file = secrets / "pg_service.conf"
+        service_file.write_text(
+            f"[genlab_sweeps]\nhost=127.0.0.1\nport={server.port}\ndbname=sweeps\nuser=genlab\n"
+        )
+        service = 'storage="postgresql:///?service=genlab_sweeps"'  # quoted: Hydra reads '='
+        late = run_cli(
+            "sweep", *args, service, env={**from_file, "PGSERVICEFILE": str(service_file)}
+        )
+        outputs += [late.stdout, late.stderr]
+        assert late.returncode == 0, late.stderr[-3000:]
+        assert "secret: 0 trials to run" in late.stdout + late.stderr
+
+    # Every place the password could have reached exists, and none holds it.
+    assert (sweep_dir / ".hydra" / "overrides.yaml").is_file() and (
+        sweep_dir / "sweep.log"
+    ).is_file()
+    assert len(list(sweep_dir.glob("trials/*/wandb/offline-run-*/run-*.wandb"))) == 2
+    leaks = [
+        path for path in sweep_dir.rglob("*")
+        if path.is_file() and PASSWORD.encode() in path.read_bytes()
+    ]  # fmt: skip
+    assert leaks == []
+    assert not [output for output in outputs if PASSWORD in output]
+
+
 # --- a job array of workers through submitit ------------------------------------------------------
 
 
@@ -245,22 +457,10 @@ def test_a_submitit_job_array_runs_two_workers_on_one_study(
     """`-m hydra/launcher=slurm_local worker=0,1`: submitit's local executor starts the two
     workers as the jobs of one array (as SLURM would), both on one study (here a SQLite file,
     which several processes of one machine may share)."""
-    definitions = tmp_path / "conf" / "sweep"
-    definitions.mkdir(parents=True)
-    smoke = load_definition("smoke").config
-    array = {
-        **smoke,
-        "name": "array",
-        "parameters": {
-            **{k: v for k, v in smoke["parameters"].items() if "value" in v},
-            "seed": {"values": [0, 1]},
-        },
-    }
-    (definitions / "array.yaml").write_text(yaml.safe_dump(array))
     sweep_dir = tmp_path / "sweep"
     result = run_cli(
-        "sweep", "-m", "hydra/launcher=slurm_local", "worker=0,1", "sweep=array",
-        f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "backend=local",
+        "sweep", "-m", "hydra/launcher=slurm_local", "worker=0,1",
+        *seed_sweep(tmp_path, "array", [0, 1]), "backend=local",
         f"storage=sqlite:///{tmp_path / 'study.db'}", "heartbeat_s=5", f"sweep_dir={sweep_dir}",
         f'overrides=["data.root={fashion_mnist_root}"]', env=sweep_env(tmp_path),
     )  # fmt: skip

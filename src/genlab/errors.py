@@ -57,6 +57,11 @@ class DiskFull(GenlabError):
     """A file system the run writes to has no space left."""
 
 
+class StorageUnavailable(GenlabError):
+    """A sweep's study storage cannot be opened (malformed, no driver, no server), or its
+    database stayed away longer than the sweep waits for it."""
+
+
 def user_message(user_error: GenlabError) -> str:
     """The error's message; for an error raised in a DataLoader worker, the original message
     rather than PyTorch's re-raised text ("Caught X in DataLoader worker process 0. Original

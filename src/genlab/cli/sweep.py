@@ -63,6 +63,7 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
         storage=cfg.storage,
         study_name=cfg.study,
         heartbeat_s=cfg.heartbeat_s,
+        storage_retry_s=cfg.storage_retry_s,
     )
     if cfg.report:
         engine.report()

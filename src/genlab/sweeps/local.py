@@ -69,7 +69,9 @@ class LocalSweep:
     storage: str | None = None  # None: SQLite in the sweep dir, for this process alone
     study_name: str | None = None  # None: the definition's name
     heartbeat_s: int = 60
+    storage_retry_s: float = 600  # shared storage: how long a database outage is waited out
     _progress: JobProgress = field(default_factory=lambda: JobProgress(0), init=False)
+    _storage: SweepStorage | None = field(default=None, init=False)
     _local: threading.local = field(default_factory=threading.local, init=False)
 
     def run(self) -> list[dict[str, Any]]:
@@ -94,7 +96,9 @@ class LocalSweep:
 
     def _run(self, budget: int) -> list[dict[str, Any]]:
         with FileMutex(self.sweep_dir / _SETUP_LOCK):
-            storage = open_storage(self.storage, self.sweep_dir, self.heartbeat_s)
+            storage = self._storage = open_storage(
+                self.storage, self.sweep_dir, self.heartbeat_s, self.storage_retry_s
+            )
             study = self._study(storage)
             fill(study, self.definition, budget, self.seed)
             self._write_table(study)
@@ -122,13 +126,13 @@ class LocalSweep:
         """The report of the sweep in the sweep dir (and storage), written again; no trial runs."""
         if self.storage is None and not (self.sweep_dir / STORAGE_FILE).is_file():
             raise ConfigError(f"nothing to report: {self.sweep_dir} holds no sweep study")
-        storage = open_storage(self.storage, self.sweep_dir, self.heartbeat_s)
+        storage = open_storage(self.storage, self.sweep_dir, self.heartbeat_s, self.storage_retry_s)
         name = self.study_name or self.definition.name
-        if name not in optuna.study.get_all_study_names(storage.rdb):
+        if name not in optuna.study.get_all_study_names(storage.studies):
             raise ConfigError(
                 f"nothing to report: {storage.url} holds no sweep {name} (sweep_dir=, storage=)"
             )
-        study = optuna.load_study(study_name=name, storage=storage.rdb)
+        study = optuna.load_study(study_name=name, storage=storage.studies)
         return self._write_table(study, report=True)
 
     def _work(self, study: optuna.Study, storage: SweepStorage) -> None:
@@ -157,7 +161,7 @@ class LocalSweep:
 
     def _study(self, storage: SweepStorage) -> optuna.Study:
         name = self.study_name or self.definition.name
-        exists = name in optuna.study.get_all_study_names(storage.rdb)
+        exists = name in optuna.study.get_all_study_names(storage.studies)
         where = storage.url if storage.shared else str(self.sweep_dir)
         # Workers of a shared study start with one command: the first creates it, the others
         # join. One sweep process owns a SQLite study: starting it again needs resume=true.
@@ -171,7 +175,7 @@ class LocalSweep:
                 f"nothing to resume: {where} holds no sweep {name}; start it without resume=true"
             )
         study = optuna.create_study(
-            storage=storage.rdb,
+            storage=storage.studies,
             study_name=name,
             direction="minimize" if self.definition.minimize else "maximize",
             sampler=self._sampler(storage.shared),
@@ -198,7 +202,7 @@ class LocalSweep:
                 log.info("Joining sweep %s in %s", name, storage.url)
             _fail_stale_trials(study)
         else:
-            _requeue_interrupted(study, storage.rdb)
+            _requeue_interrupted(study, storage.studies)
         return study
 
     def _sampler(self, shared: bool) -> optuna.samplers.BaseSampler:
@@ -286,11 +290,16 @@ class LocalSweep:
         reports = _Reports(
             trial, EvaluationReader(run_dir / HISTORY_FILE, self.definition.summary_key)
         )
+
+        def should_stop() -> tuple[str, str] | None:
+            self._check_storage()
+            return reports.should_stop()
+
         outcome = run_trial(
             command,
             run_dir,
             self.cwd,
-            should_stop=reports.should_stop,
+            should_stop=should_stop,
             judged=bool(self.definition.config.get("early_terminate")),
         )
         reports.should_stop()  # the evaluations written after the last look
@@ -319,6 +328,13 @@ class LocalSweep:
         if outcome.status != "ok" or value is None:
             raise TrialFailed(f"trial {trial.number}: {outcome.status}: {outcome.error}")
         return float(value)
+
+    def _check_storage(self) -> None:
+        """Raises StorageUnavailable once the worker stopped waiting for its database: the
+        trial is stopped (it saves ``last.ckpt``) rather than trained on to an end it cannot
+        record."""
+        if self._storage is not None:
+            self._storage.check()
 
     def _write_table(self, study: optuna.Study, report: bool = False) -> list[Path]:
         """trials.csv and trials.md, and with ``report`` the report's PNGs; returns those."""

@@ -4,6 +4,8 @@ database several workers share (``storage=postgresql://...``, any SQLAlchemy URL
 A shared storage turns on Optuna's heartbeat: each running trial's worker records one every
 ``heartbeat_s`` seconds, and a trial silent for twice that (its worker was killed) is marked
 failed by the next worker that asks for a trial and queued again with the same parameters.
+A shared database that goes away after the sweep reached it is waited for
+(:mod:`genlab.sweeps.outage`).
 """
 
 from __future__ import annotations
@@ -16,20 +18,26 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial
 
-from genlab.errors import GenlabError
+from genlab.errors import StorageUnavailable
+from genlab.sweeps.outage import OutageGuard, PatientStorage, failure_reason
 
 STORAGE_FILE = "optuna.db"
-
-
-class StorageUnavailable(GenlabError):
-    """The sweep's storage URL cannot be opened (malformed, no driver, no server)."""
+# Between attempts to reach a database that went away: often enough that a running trial's
+# heartbeat is written again well within its grace period (2 x heartbeat_s) once it is back.
+_ATTEMPT_EVERY_S = 5.0
 
 
 @dataclass(frozen=True)
 class SweepStorage:
-    rdb: optuna.storages.RDBStorage
+    studies: optuna.storages.BaseStorage  # Optuna's storage of the studies
     url: str  # as shown to people: without its password
     shared: bool  # several sweep processes may work on its studies
+
+    def check(self) -> None:
+        """Raises StorageUnavailable once its database stayed away longer than the sweep
+        waits for it."""
+        if isinstance(self.studies, PatientStorage):
+            self.studies.guard.check()
 
 
 def retry_callback() -> optuna.storages.RetryHeartbeatStaleTrialCallback:
@@ -44,13 +52,18 @@ def retried_trial(trial: FrozenTrial) -> int | None:
     return trial.system_attrs.get("failed_trial")
 
 
-def open_storage(url: str | None, sweep_dir: Path, heartbeat_s: int) -> SweepStorage:
-    """The study storage: ``url``, or ``<sweep_dir>/optuna.db`` when it is None."""
+def open_storage(
+    url: str | None, sweep_dir: Path, heartbeat_s: int, retry_s: float = 600
+) -> SweepStorage:
+    """The study storage: ``url``, or ``<sweep_dir>/optuna.db`` when it is None. A database
+    server that goes away once reached is waited for ``retry_s`` seconds."""
     shared = url is not None
     if url is None:
         url = f"sqlite:///{(sweep_dir / STORAGE_FILE).resolve()}"
     if shared and heartbeat_s < 1:
         raise StorageUnavailable(f"heartbeat_s must be >= 1 second, got {heartbeat_s}")
+    if retry_s < 0:
+        raise StorageUnavailable(f"storage_retry_s must be >= 0 seconds, got {retry_s}")
     shown = _without_password(url)
     heartbeat: dict[str, Any] = {}
     if shared:
@@ -65,14 +78,18 @@ def open_storage(url: str | None, sweep_dir: Path, heartbeat_s: int) -> SweepSto
             rdb = optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url), **heartbeat)
         optuna.study.get_all_study_names(rdb)  # a connection now, not at the first trial
     except Exception as exc:
-        reason = _first_line(exc)
+        reason = failure_reason(exc)
         if isinstance(exc, ImportError) and url.startswith("postgresql"):
             reason = "its driver is missing (pip install 'psycopg[binary]')"
         raise StorageUnavailable(
             f"cannot open the sweep storage {shown}: {reason}; check the URL "
-            "(dialect[+driver]://user:password@host:port/database) and that the server runs"
+            "(dialect[+driver]://user@host:port/database), the password (PostgreSQL: "
+            "~/.pgpass or PGPASSWORD) and that the server runs"
         ) from exc
-    return SweepStorage(rdb, shown, shared)
+    if not shared or url.startswith("sqlite"):  # a file: nothing to wait for
+        return SweepStorage(rdb, shown, shared)
+    guard = OutageGuard(shown, retry_s, interval_s=min(_ATTEMPT_EVERY_S, heartbeat_s / 2))
+    return SweepStorage(PatientStorage(rdb, guard, grace_s=2 * heartbeat_s), shown, shared)
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:
@@ -91,9 +108,3 @@ def _without_password(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return url if "@" not in url else "<the storage URL>"
-
-
-def _first_line(exc: BaseException) -> str:
-    cause = exc.__cause__ or exc
-    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
-    return f"{type(cause).__name__}: {lines[0] if lines else ''}".rstrip(": ")
