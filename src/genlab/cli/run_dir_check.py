@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from genlab.cli.app import exit_with
 from genlab.errors import ConfigError
@@ -44,15 +48,38 @@ def check_writable_dir(path: Path, key: str) -> None:
 
 class CheckOutputDir(Callback):
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _check_or_exit(Path(config.hydra.run.dir), "hydra.run.dir")
+        _check_or_exit(config, "hydra.run.dir")
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _check_or_exit(Path(config.hydra.sweep.dir), "hydra.sweep.dir")
+        _check_or_exit(config, "hydra.sweep.dir")
 
 
-def _check_or_exit(path: Path, key: str) -> None:
-    # Hydra reports a callback's exception with its traceback; a user error is one line.
+@contextmanager
+def _hydra_config_set(config: DictConfig) -> Iterator[None]:
+    """Hydra's runtime config as Hydra sets it when the job starts, so that the output dir's
+    ``${hydra:...}`` values (the run name's ``${hydra:runtime.choices.model}``) resolve in a
+    callback that runs before: Hydra calls ``on_run_start`` before it sets it."""
+    hydra_config = HydraConfig.instance()
+    previous, was_readonly = hydra_config.cfg, OmegaConf.is_readonly(config.hydra)
+    hydra_config.set_config(config)  # also makes config.hydra read-only: undone below
     try:
-        check_writable_dir(path.absolute(), key)
+        yield
+    finally:
+        hydra_config.cfg = previous
+        OmegaConf.set_readonly(config.hydra, was_readonly)
+
+
+def _check_or_exit(config: DictConfig, key: str) -> None:
+    # Hydra reports a callback's exception as a warning and goes on; a user error is one line.
+    try:
+        check_writable_dir(_output_dir(config, key).absolute(), key)
     except ConfigError as exc:
         exit_with(exc)
+
+
+def _output_dir(config: DictConfig, key: str) -> Path:
+    try:
+        with _hydra_config_set(config):
+            return Path(str(OmegaConf.select(config, key, throw_on_missing=True)))
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"{key} does not resolve: {str(exc).splitlines()[0]}") from exc
