@@ -62,15 +62,24 @@ def wandb_run_info(loggers: Iterable[Logger]) -> dict[str, Any]:
 
 
 def finish_wandb(loggers: Iterable[Logger], exit_code: int) -> None:
-    """Close the run; a non-zero exit code marks it failed in W&B."""
+    """Close the run; a non-zero exit code marks it failed in W&B. Then W&B's session ends
+    too: the next run of this process (a multirun's next job) starts a session of its own,
+    which reads the W&B settings of that run's environment (its own ``WANDB_DATA_DIR``);
+    the first session would keep the first run's and warn that the changes are ignored."""
+    finished = False
     for logger in wandb_loggers(loggers):
         run = started_run(logger)
         if run is None:
             continue
         try:
             run.finish(exit_code=exit_code)
+            finished = True
         except OSError as exc:  # e.g. a full disk: the run's own outcome matters more
             log.warning("The W&B run could not be finished: %s", exc)
+    if finished:
+        import wandb
+
+        wandb.teardown()
 
 
 def update_wandb_summary(loggers: Iterable[Logger], summary: dict[str, Any]) -> None:
