@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -184,6 +185,28 @@ def test_no_verdict_without_two_seeds_and_no_interval_width_without_spread() -> 
     assert verdict.verdict.startswith("n/a") and np.isnan(verdict.p)
     (close,) = pairwise("fid", {"a": [1.0, 2.0], "b": [1.1, 2.1]})
     assert close.verdict == "no significant difference"
+
+
+def test_variants_whose_seeds_agree_are_compared_exactly_and_without_a_warning() -> None:
+    """A few steps leave a score the same in every seed (coverage 0.005): no spread, which
+    scipy's ttest_ind meets with a "catastrophic cancellation" warning on the console."""
+    from genlab.compare.stats import pairwise
+
+    samples = {"a": [0.005, 0.005], "b": [0.005, 0.005], "c": [0.01, 0.01], "d": [0.0, 0.01]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        verdicts = {(v.a, v.b): v for v in pairwise("coverage", samples)}
+    same = verdicts[("a", "b")]  # equal constants: t is 0/0
+    assert np.isnan(same.t) and np.isnan(same.p) and same.verdict == "no significant difference"
+    apart = verdicts[("a", "c")]  # unequal constants: a certain difference
+    assert (apart.t, apart.p, apart.verdict) == (-np.inf, 0.0, "c is better")
+    # One constant variant: Welch's t with its variance 0, df = n_d - 1.
+    one = verdicts[("a", "d")]
+    se = np.std(samples["d"], ddof=1) / np.sqrt(2)
+    assert one.t == pytest.approx((0.005 - 0.005) / se)
+    mixed = verdicts[("c", "d")]
+    t = (0.01 - 0.005) / se
+    assert mixed.t == pytest.approx(t) and mixed.p == pytest.approx(2 * stats.t.sf(t, df=1))
 
 
 def test_holm_correction_effect_size_and_clipped_intervals() -> None:

@@ -64,8 +64,23 @@ def welch(metric: str, a: str, xa: list[float], b: str, xb: list[float]) -> Verd
     (:func:`pairwise`)."""
     if len(xa) < 2 or len(xb) < 2:
         return Verdict(metric, a, b, math.nan, math.nan, math.nan, math.nan, NO_VERDICT)
-    result = stats.ttest_ind(xa, xb, equal_var=False)
-    t, p = float(result.statistic), float(result.pvalue)
+    mean_a, std_a, mean_b, std_b = np.mean(xa), np.std(xa, ddof=1), np.mean(xb), np.std(xb, ddof=1)
+    if std_a == 0 and std_b == 0:
+        # Every seed of both variants gave the same value (a coverage of 0.005 after a few
+        # steps): no spread to weigh the difference against. Equal values: t is 0/0,
+        # undefined; unequal ones: the difference is certain (scipy's limit too).
+        t, p = (
+            (math.nan, math.nan)
+            if mean_a == mean_b
+            else (math.copysign(math.inf, mean_a - mean_b), 0.0)
+        )
+    else:
+        # From the means and standard deviations: scipy's ttest_ind warns of "catastrophic
+        # cancellation" when a variant's seeds all gave one value; its spread is exactly 0.
+        result = stats.ttest_ind_from_stats(
+            mean_a, std_a, len(xa), mean_b, std_b, len(xb), equal_var=False
+        )
+        t, p = float(result.statistic), float(result.pvalue)
     return Verdict(metric, a, b, t, p, math.nan, hedges_g(xa, xb), "")
 
 
