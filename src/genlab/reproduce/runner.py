@@ -2,9 +2,10 @@
 
 ``out_dir/<variant>/seed<k>/`` holds each run; a run that ended (``ok`` or ``diverged``:
 the same seed diverges again) is kept when the table is run again, so an interrupted
-table, or one given more seeds, only runs what is missing. Every run is started with
-``resume=true``: one interrupted part-way (killed, preempted, failed in its evaluation)
-continues from its newest checkpoint instead of starting again.
+table, or one given more seeds, only runs what is missing. A run that left a checkpoint
+(killed, preempted, failed in its evaluation) is started again with ``resume=true``: it
+continues from its newest checkpoint instead of starting again. A run with no checkpoint yet
+starts without it (``resume=true`` there would warn that there is nothing to resume).
 """
 
 from __future__ import annotations
@@ -70,11 +71,18 @@ def plan(
                 *budget.overrides,
                 *budget.variant_overrides.get(variant.name, ()),
                 *overrides,
-                "resume=true",
+                *(["resume=true"] if has_checkpoint(run_dir) else []),
                 f"hydra.run.dir={run_dir}",
             )
             runs.append(PlannedRun(variant, seed, run_dir, command))
     return runs
+
+
+def has_checkpoint(run_dir: Path) -> bool:
+    """Whether an earlier attempt of the run saved a checkpoint (in the run dir's
+    ``checkpoints/``, where training saves them), damaged or not: ``resume=true`` picks the
+    newest that reads back."""
+    return any((run_dir / "checkpoints").glob("*.ckpt"))
 
 
 def finished(run_dir: Path) -> bool:
