@@ -5,16 +5,16 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, TypeVar
 
 import hydra
 import yaml
 from hydra.errors import CompactHydraException
-from omegaconf import DictConfig
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
 
-from genlab.errors import GenlabError, exception_chain, user_message
+from genlab.errors import ConfigError, GenlabError, exception_chain, user_message
 from genlab.paths import config_dir
 from genlab.process import end_with_parent
 from genlab.resolvers import register_resolvers
@@ -33,11 +33,33 @@ def exit_with(user_error: GenlabError) -> NoReturn:
     sys.exit(user_error.exit_code)
 
 
-def report_user_errors(task: Callable[[DictConfig], T]) -> Callable[[DictConfig], T]:
-    """User errors end in one line on stderr and exit status 2; bugs keep their traceback."""
+def missing_required_value(cfg: DictConfig) -> str | None:
+    """The first key whose value is still ``???`` (a value the config requires and has no
+    default for), without resolving anything; None when every required value is given."""
+    try:
+        OmegaConf.to_container(cfg, resolve=False, throw_on_missing=True)
+    except MissingMandatoryValue as exc:
+        return exc.full_key
+    return None
+
+
+def check_required_values(cfg: DictConfig, examples: Mapping[str, str]) -> None:
+    """Refuses a config with a required value left out, naming its key (an app would
+    otherwise read ``???`` as a value, e.g. write into a folder named ``???``)."""
+    key = missing_required_value(cfg)
+    if key is not None:
+        raise ConfigError(f"{key} is required: pass {key}={examples.get(key, 'VALUE')}")
+
+
+def report_user_errors(
+    task: Callable[[DictConfig], T], examples: Mapping[str, str] | None = None
+) -> Callable[[DictConfig], T]:
+    """Required values are checked first; user errors end in one line on stderr and exit
+    status 2; bugs keep their traceback."""
 
     def wrapped(cfg: DictConfig) -> T:
         try:
+            check_required_values(cfg, examples or {})
             return task(cfg)
         except Exception as exc:
             user_error = find_user_error(exc)
@@ -48,15 +70,21 @@ def report_user_errors(task: Callable[[DictConfig], T]) -> Callable[[DictConfig]
     return wrapped
 
 
-def hydra_app(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[[], Any]]:
-    """``@hydra.main`` on genlab's configs, with user errors reported in one line."""
+def hydra_app(
+    config_name: str, examples: Mapping[str, str] | None = None
+) -> Callable[[Callable[[DictConfig], Any]], Callable[[], Any]]:
+    """``@hydra.main`` on genlab's configs, with user errors reported in one line.
+
+    ``examples``: for a required key (``???`` in the config), the value its error shows
+    (``out`` -> ``DIR``: "out is required: pass out=DIR"); ``VALUE`` where none is given.
+    """
 
     def decorate(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
         register_resolvers()
         end_with_parent()
         hydra_main = hydra.main(
             version_base="1.3", config_path=str(config_dir()), config_name=config_name
-        )(report_user_errors(task))
+        )(report_user_errors(task, examples))
 
         @functools.wraps(task)
         def main() -> Any:

@@ -167,7 +167,7 @@ def compare(cfg: DictConfig) -> Path:
     return out
 
 
-@hydra_app("compare")
+@hydra_app("compare", examples={"out": "DIR"})
 def _hydra_main(cfg: DictConfig) -> Path:
     return compare(cfg)
 

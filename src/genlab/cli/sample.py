@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from genlab.cli.app import hydra_app
 from genlab.cli.run_dir_check import check_writable_dir
@@ -39,8 +39,6 @@ def sample(cfg: DictConfig) -> Path:
     from genlab.models import load_checkpoint
     from genlab.sampling import interpolation_latents, save_grid
 
-    if OmegaConf.is_missing(cfg, "ckpt_path"):
-        raise ConfigError("which checkpoint? pass ckpt_path=<run dir>/checkpoints/last.ckpt")
     for key in ("n", "steps"):
         if not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1:
             raise ConfigError(f"{key} must be a positive integer, got {cfg[key]!r}")
@@ -71,7 +69,7 @@ def sample(cfg: DictConfig) -> Path:
     return out
 
 
-@hydra_app("sample")
+@hydra_app("sample", examples={"ckpt_path": "<run dir>/checkpoints/last.ckpt"})
 def main(cfg: DictConfig) -> Path:
     return sample(cfg)
 
