@@ -16,6 +16,9 @@ in docs/benchmarks.md, not in tests.
 
 from __future__ import annotations
 
+import _setup_check  # noqa: F401  (first: a missing set-up is one line, not a traceback)
+
+# isort: split
 import argparse
 import json
 import subprocess

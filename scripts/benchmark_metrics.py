@@ -11,6 +11,9 @@ extrapolated linearly per image. Prints a Markdown table; numbers belong in docs
 
 from __future__ import annotations
 
+import _setup_check  # noqa: F401  (first: a missing set-up is one line, not a traceback)
+
+# isort: split
 import argparse
 import time
 from pathlib import Path

@@ -14,6 +14,9 @@ Prints a Markdown table; numbers belong in docs, not tests.
 
 from __future__ import annotations
 
+import _setup_check  # noqa: F401  (first: a missing set-up is one line, not a traceback)
+
+# isort: split
 import argparse
 from pathlib import Path
 from tempfile import TemporaryDirectory

@@ -17,6 +17,9 @@ the networks train):
 
 from __future__ import annotations
 
+import _setup_check  # noqa: F401  (first: a missing set-up is one line, not a traceback)
+
+# isort: split
 import argparse
 
 import torch

@@ -11,6 +11,9 @@ seconds per batch. Each extra argument after ``--`` is a config override for eve
 
 from __future__ import annotations
 
+import _setup_check  # noqa: F401  (first: a missing set-up is one line, not a traceback)
+
+# isort: split
 import argparse
 import time
 from pathlib import Path
