@@ -15,7 +15,7 @@ import pytest
 from omegaconf import DictConfig
 from PIL import Image
 
-from tests.helpers import FASHION_MNIST_MIRROR, compose_train, require
+from tests.helpers import FASHION_MNIST_MIRROR, compose_train, make_fresh_clone, require
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,6 +35,13 @@ def fashion_mnist_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)",
     )
     return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def fresh_clone(tmp_path_factory: pytest.TempPathFactory, fashion_mnist_root: Path) -> Path:
+    """A fresh clone of this repository, where the documented commands run as written
+    (tests/helpers.py run_as_written); their data, outputs and caches stay in it."""
+    return make_fresh_clone(tmp_path_factory.mktemp("clone") / "genlab")
 
 
 @pytest.fixture(scope="session")

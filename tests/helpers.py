@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -35,6 +36,12 @@ REPORTED_METRICS = {
     "fid", "is_mean", "is_std", "kid_mean", "kid_std", "precision", "recall", "density", "coverage",
 }  # fmt: skip
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# The modules of genlab.cli that are Hydra apps, each with its scripts/<module>.py.
+HYDRA_APPS = [
+    "train", "sample", "evaluate", "sweep", "reproduce", "train_extractor", "calibrate_metrics",
+    "compare",
+]  # fmt: skip
 
 SMALL_GAN = ["model.generator.width=16", "model.discriminator.width=16"]
 SMALL_VAE = ["model.encoder.trunk.width=16", "model.decoder.width=16"]
@@ -127,6 +134,93 @@ def run_cli(
 def sweep_env(tmp: Path) -> dict[str, str]:
     """No W&B key anywhere: backend=auto must choose local."""
     return {"NETRC": str(tmp / "no_netrc"), "WANDB_API_KEY": ""}
+
+
+# --- the documented commands, as a user runs them in a fresh clone ----------------------------
+
+DOCUMENTED = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def make_fresh_clone(destination: Path) -> Path:
+    """A ``git clone`` of this repository (its committed files: commit before running the
+    tests that use it) with ``.venv`` linked to the virtual environment running the tests,
+    as ``make setup`` would have made it: set up after the checkout, so scripts/setup.sh
+    finds it up to date and installs nothing."""
+    require(sys.prefix != sys.base_prefix, "the tests run inside genlab's virtual environment")
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(destination)], check=True)
+    (destination / ".venv").symlink_to(sys.prefix, target_is_directory=True)
+    stamp = Path(sys.prefix) / ".genlab-installed"
+    if stamp.is_file():
+        installed = stamp.stat().st_mtime - 60
+        for name in ("pyproject.toml", "scripts/setup.sh"):
+            os.utime(destination / name, (installed, installed))
+    return destination
+
+
+def as_written_env(clone: Path) -> dict[str, str]:
+    """A user's shell after ``source .venv/bin/activate`` in ``clone``: no genlab, Hydra or
+    W&B variables and no W&B login (the README's sweeps run locally then). The clone's own
+    sources come first on the path: the environment's genlab is installed from another
+    checkout."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GENLAB_", "WANDB_", "HYDRA_")) and key != "PYTHONPATH"
+    }
+    venv = clone / ".venv"
+    return {
+        **env,
+        "VIRTUAL_ENV": str(venv),
+        "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        "PYTHONPATH": str(clone / "src"),
+        "NETRC": str(clone.parent / "no_netrc"),
+    }
+
+
+def documented(command: str) -> str:
+    """``command``, which README.md or a page of docs/ shows as it is."""
+    assert any(command in page.read_text() for page in DOCUMENTED), f"no page documents {command!r}"
+    return command
+
+
+def run_as_written(
+    clone: Path, command: str, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """``command`` typed into a shell at the root of ``clone`` (:func:`as_written_env`)."""
+    assert shutil.which("bash"), "bash runs the documented commands"
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=clone,
+        env=as_written_env(clone),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+_WARNING_OR_TRACEBACK = re.compile(r"warn|traceback", re.IGNORECASE)
+
+
+def warning_lines(console: str) -> list[str]:
+    """The lines of ``console`` that warn (Python's warnings, Hydra's, W&B's, Lightning's or
+    genlab's) or belong to a traceback."""
+    return [line for line in console.splitlines() if _WARNING_OR_TRACEBACK.search(line)]
+
+
+def assert_clean_console(result: subprocess.CompletedProcess[str]) -> str:
+    """A command that succeeded with no warning and no traceback on its console; returns the
+    console."""
+    console = result.stdout + result.stderr
+    assert result.returncode == 0, console[-5000:]
+    assert warning_lines(console) == [], "\n".join(warning_lines(console))
+    return console
+
+
+def printed_path(console: str, label: str) -> Path:
+    """The path after ``label`` on a line of the console (``run dir:     /path``)."""
+    match = re.search(rf"^{re.escape(label)}\s+(\S+)", console, re.MULTILINE)
+    assert match, f"no {label!r} line:\n{console[-3000:]}"
+    return Path(match[1])
 
 
 def execute_notebook(name: str, workdir: Path) -> str:

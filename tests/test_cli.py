@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -10,13 +11,18 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from omegaconf import OmegaConf
 
 from genlab.tracking.summary import read_summary
 from tests.helpers import (
+    CONF,
+    HYDRA_APPS,
+    REPO,
     REPORTED_METRICS,
     assert_machine_block,
     assert_no_good_run,
     assert_user_error,
+    compose_app,
     execute_notebook,
     run_cli,
     wandb_offline_values,
@@ -464,25 +470,39 @@ def test_job_folder_names_are_short_and_safe() -> None:
     assert folder_name("0", [], "gan_seed0") == "0_gan_seed0"
 
 
-@pytest.mark.slow
-def test_readme_multirun_works_as_written(fashion_mnist_root: Path, tmp_path: Path) -> None:
-    """docs/training.md: `python scripts/train.py -m seed=...` with Hydra's default sweep dir, from
-    any directory: one run dir per job under outputs/train/multiruns/, and no Hydra warning."""
-    result = run_cli(
-        "train", "-m", "seed=0,1", "debug=fast", "metrics=off", "logger=csv",
-        "model.generator.width=16", "model.discriminator.width=16",
-        "trainer.max_steps=4", f"data.root={fashion_mnist_root}",
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "UserWarning" not in result.stderr and "HydraConfig was not set" not in result.stderr
-    console = result.stdout + result.stderr
-    assert "[1/2] Job 0: seed=0" in console and "[2/2] Job 1: seed=1" in console
-    assert "Job 0: ok in" in console and "(2/2 done in" in console
-    (sweep,) = (tmp_path / "outputs" / "train" / "multiruns").iterdir()
-    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
-    assert jobs == ["0_seed-0", "1_seed-1"]  # the number and the swept value
-    for job in jobs:
-        summary = read_summary(sweep / job)
-        assert summary["status"] == "ok" and summary["global_step"] == 4
-        assert (sweep / job / ".hydra" / "config.yaml").is_file()
+def required_keys(node: object, key: str = "") -> list[str]:
+    """The keys whose value is ``???`` (required, no default) in a plain config tree."""
+    if node == "???":
+        return [key]
+    if isinstance(node, dict):
+        children = [(f"{key}.{name}" if key else str(name), child) for name, child in node.items()]
+    elif isinstance(node, list):
+        children = [(f"{key}[{i}]", child) for i, child in enumerate(node)]
+    else:
+        return []
+    return [found for child_key, child in children for found in required_keys(child, child_key)]
+
+
+def test_every_required_value_is_refused_in_one_line_naming_it(tmp_path: Path) -> None:
+    """Each app's config (conf/<app>.yaml with its default groups) is walked for ``???``
+    values; the app run without one refuses in one line that names the key."""
+    apps = {}
+    for module in HYDRA_APPS:
+        source = (REPO / "src" / "genlab" / "cli" / f"{module}.py").read_text()
+        (config_name,) = re.findall(r'@hydra_app\(\s*"(\w+)"', source)
+        apps[config_name] = module
+    assert set(apps) == {p.stem for p in CONF.glob("*.yaml")}, "an app config without its app"
+    required = {}
+    for config_name, module in apps.items():
+        tree = OmegaConf.to_container(compose_app(config_name, []), resolve=False)
+        del tree["hydra"]
+        if keys := required_keys(tree):
+            required[module] = keys
+    assert required, "no app requires a value: this test checks nothing"
+    for module, keys in required.items():
+        for key in keys:
+            others = [f"{other}=x" for other in keys if other != key]
+            result = run_cli(module, *others, cwd=tmp_path)
+            assert_user_error(result, f"{key} is required: pass {key}=")
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written (no folder named ???)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import HYDRA_APPS, REPO, assert_user_error, require
 
 # Top-level packages that load only once a task runs.
 HEAVY = {
@@ -36,10 +36,6 @@ HEAVY = {
 # pyproject.toml's [project.scripts] (tomllib is Python >= 3.11; genlab supports 3.10)
 _SCRIPTS_TABLE = (REPO / "pyproject.toml").read_text().split("[project.scripts]")[1].split("\n[")[0]
 CONSOLE_SCRIPTS = dict(re.findall(r'^([\w-]+) = "([\w.:]+)"$', _SCRIPTS_TABLE, re.MULTILINE))
-HYDRA_APPS = [
-    "train", "sample", "evaluate", "sweep", "reproduce", "train_extractor", "calibrate_metrics",
-    "compare",
-]  # fmt: skip
 
 
 def heavy_imports(*command: str) -> list[str]:
@@ -146,3 +142,34 @@ def test_every_app_is_checked() -> None:
         target.split(":")[0].removeprefix("genlab.cli.") for target in CONSOLE_SCRIPTS.values()
     }
     assert modules == {*HYDRA_APPS, "runs"}
+
+
+def test_scripts_run_by_a_python_without_genlab_say_how_to_set_it_up() -> None:
+    """`python3 scripts/train.py` outside .venv: one line naming the fix, exit status 2, for
+    every script (each checks before its first import of genlab or a library genlab needs)."""
+    python = Path(sys.base_prefix) / "bin" / "python3"
+    require(python.is_file(), f"no {python}: the Python this environment was made from")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    probe = "import importlib.util as u; print(u.find_spec('genlab') is None)"
+    lacks_genlab = subprocess.run(
+        [str(python), "-c", probe], env=env, capture_output=True, text=True, timeout=60
+    ).stdout.strip()
+    require(lacks_genlab == "True", f"{python} has genlab installed: it cannot show its absence")
+    scripts = sorted(p for p in (REPO / "scripts").glob("*.py") if not p.name.startswith("_"))
+    assert len(scripts) > 10
+    for script in scripts:
+        result = subprocess.run(
+            [str(python), f"scripts/{script.name}"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert_user_error(
+            result,
+            f"genlab is not installed in this Python ({python})",
+            "make setup",
+            "source .venv/bin/activate",
+        )
+        assert len(result.stderr.strip().splitlines()) == 1, (script, result.stderr)

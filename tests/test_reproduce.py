@@ -18,7 +18,15 @@ from genlab.paths import config_dir
 from genlab.reproduce.baseline import Baseline, BaselineVariant
 from genlab.reproduce.report import paper_vs_genlab, ranking_agreement
 from genlab.reproduce.runner import RunResult
-from tests.helpers import REPO, cli_env, run_cli
+from tests.helpers import (
+    REPO,
+    assert_clean_console,
+    cli_env,
+    documented,
+    run_as_written,
+    run_cli,
+    warning_lines,
+)
 
 
 def load_baseline(name: str) -> Baseline:
@@ -28,18 +36,19 @@ def load_baseline(name: str) -> Baseline:
 
 @pytest.mark.slow
 def test_table_runs_reports_paper_vs_genlab_and_only_reruns_what_is_missing(
-    fashion_mnist_root: Path, tmp_path: Path
+    fresh_clone: Path,
 ) -> None:
-    out = tmp_path / "table"
-    common = [
-        "baseline=lucic2018_fashion_mnist",
-        "budget=smoke",
-        f"out_dir={out}",
-        f"overrides=['data.root={fashion_mnist_root}']",
-    ]
-    first = run_cli("reproduce", *common, "seeds=2", "variants=[ns_gan,vae]")
-    assert first.returncode == 0, first.stderr[-3000:]
+    """The README's smoke table, as written in a fresh clone: no warning on its console or in
+    its runs' (a run's first start is no resume), then more seeds and a report only."""
+    out = fresh_clone / "outputs" / "reproduce" / "lucic2018_fashion_mnist_smoke"
+    command = "python scripts/reproduce.py baseline=lucic2018_fashion_mnist {} budget=smoke {}"
+    first = run_as_written(
+        fresh_clone, documented(command.format("seeds=2", "'variants=[ns_gan,vae]'"))
+    )
+    assert_clean_console(first)
     runs = {(v, s): out / v / f"seed{s}" for v in ("ns_gan", "vae") for s in (0, 1)}
+    for run in runs.values():
+        assert warning_lines((run / "console.log").read_text()) == [], run
     summaries = {key: json.loads((d / "summary.json").read_text()) for key, d in runs.items()}
     assert {s["status"] for s in summaries.values()} == {"ok"}
     assert {(s["experiment"], s["seed"]) for s in summaries.values()} == {
@@ -62,17 +71,17 @@ def test_table_runs_reports_paper_vs_genlab_and_only_reruns_what_is_missing(
 
     # More seeds for one model: only the missing run trains, the others are kept as they are.
     stamps = {key: (d / "summary.json").stat().st_mtime_ns for key, d in runs.items()}
-    second = run_cli("reproduce", *common, "seeds=3", "variants=[ns_gan]")
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert "1 of 3 runs to do (2 finished before)" in second.stdout + second.stderr
+    second = run_as_written(fresh_clone, command.format("seeds=3", "'variants=[ns_gan]'"))
+    assert "1 of 3 runs to do (2 finished before)" in assert_clean_console(second)
     assert json.loads((out / "ns_gan" / "seed2" / "summary.json").read_text())["status"] == "ok"
     assert {key: (d / "summary.json").stat().st_mtime_ns for key, d in runs.items()} == stamps
     assert "| 3/3 |" in (out / "paper_vs_genlab.md").read_text()
 
     # report_only: the table from what finished; nothing trains.
-    third = run_cli("reproduce", *common, "seeds=3", "variants=[vae]", "report_only=true")
-    assert third.returncode == 0, third.stderr[-3000:]
-    assert "0 of 3 runs to do (2 finished before)" in third.stdout + third.stderr
+    third = run_as_written(
+        fresh_clone, command.format("seeds=3", "'variants=[vae]' report_only=true")
+    )
+    assert "0 of 3 runs to do (2 finished before)" in assert_clean_console(third)
     assert not (out / "vae" / "seed2").exists()
     assert "| 2/3 (not run seed 2) |" in (out / "paper_vs_genlab.md").read_text()
 
