@@ -138,7 +138,8 @@ def sweep_env(tmp: Path) -> dict[str, str]:
 
 # --- the documented commands, as a user runs them in a fresh clone ----------------------------
 
-DOCUMENTED = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+# The pages that show commands to users.
+DOCUMENTED_PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
 
 def make_fresh_clone(destination: Path) -> Path:
@@ -179,7 +180,9 @@ def as_written_env(clone: Path) -> dict[str, str]:
 
 def documented(command: str) -> str:
     """``command``, which README.md or a page of docs/ shows as it is."""
-    assert any(command in page.read_text() for page in DOCUMENTED), f"no page documents {command!r}"
+    assert any(command in page.read_text() for page in DOCUMENTED_PAGES), (
+        f"no page documents {command!r}"
+    )
     return command
 
 

@@ -22,9 +22,8 @@ from pathlib import Path
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from tests.helpers import REPO, cli_env
+from tests.helpers import DOCUMENTED_PAGES, REPO, cli_env
 
-PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```[\w-]*\n(.*?)^```", flags=re.S | re.M)
 # `python scripts/X.py`, `genlab-X` or `make`, after optional VAR=value assignments.
 COMMAND = re.compile(r"^(?:\w+=\S*\s+)*(?:python3?\s+scripts/\w+\.py|genlab-[\w-]+|make)(?:\s|$)")
@@ -63,7 +62,7 @@ class Command:
 def documented_commands() -> list[Command]:
     """The genlab and make commands of every fenced block, continuation lines joined."""
     found: dict[str, Command] = {}
-    for page in PAGES:
+    for page in DOCUMENTED_PAGES:
         for block in FENCE.findall(page.read_text()):
             for line in re.sub(r"\\\n\s*", " ", block).splitlines():
                 line = line.strip().removeprefix("$ ")
