@@ -64,8 +64,8 @@ def wandb_run_info(loggers: Iterable[Logger]) -> dict[str, Any]:
 def finish_wandb(loggers: Iterable[Logger], exit_code: int) -> None:
     """Close the run; a non-zero exit code marks it failed in W&B. Then W&B's session ends
     too: the next run of this process (a multirun's next job) starts a session of its own,
-    which reads the W&B settings of that run's environment (its own ``WANDB_DATA_DIR``);
-    the first session would keep the first run's and warn that the changes are ignored."""
+    with the W&B settings of that run's environment. The first session would keep the first
+    run's and warn that the changes (genlab's ``WANDB_DATA_DIR`` for the run) are ignored."""
     finished = False
     for logger in wandb_loggers(loggers):
         run = started_run(logger)
