@@ -4,8 +4,9 @@
 the same seed diverges again) is kept when the table is run again, so an interrupted
 table, or one given more seeds, only runs what is missing. A run that left a checkpoint
 (killed, preempted, failed in its evaluation) is started again with ``resume=true``: it
-continues from its newest checkpoint instead of starting again. A run with no checkpoint yet
-starts without it (``resume=true`` there would warn that there is nothing to resume).
+continues from its checkpoint of the highest step instead of starting again. A run with no
+checkpoint yet starts without it (``resume=true`` there would warn that there is nothing to
+resume).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def plan(
 def has_checkpoint(run_dir: Path) -> bool:
     """Whether an earlier attempt of the run saved a checkpoint (in the run dir's
     ``checkpoints/``, where training saves them), damaged or not: ``resume=true`` picks the
-    newest that reads back."""
+    readable one of the highest step."""
     return any((run_dir / "checkpoints").glob("*.ckpt"))
 
 
