@@ -51,15 +51,23 @@ def check_required_values(cfg: DictConfig, examples: Mapping[str, str]) -> None:
         raise ConfigError(f"{key} is required: pass {key}={examples.get(key, 'VALUE')}")
 
 
-def report_user_errors(
-    task: Callable[[DictConfig], T], examples: Mapping[str, str] | None = None
+def requiring_values(
+    task: Callable[[DictConfig], T], examples: Mapping[str, str]
 ) -> Callable[[DictConfig], T]:
-    """Required values are checked first; user errors end in one line on stderr and exit
-    status 2; bugs keep their traceback."""
+    """``task``, run once every required value of its config is given."""
+
+    def checked(cfg: DictConfig) -> T:
+        check_required_values(cfg, examples)
+        return task(cfg)
+
+    return checked
+
+
+def report_user_errors(task: Callable[[DictConfig], T]) -> Callable[[DictConfig], T]:
+    """User errors end in one line on stderr and exit status 2; bugs keep their traceback."""
 
     def wrapped(cfg: DictConfig) -> T:
         try:
-            check_required_values(cfg, examples or {})
             return task(cfg)
         except Exception as exc:
             user_error = find_user_error(exc)
@@ -84,7 +92,7 @@ def hydra_app(
         end_with_parent()
         hydra_main = hydra.main(
             version_base="1.3", config_path=str(config_dir()), config_name=config_name
-        )(report_user_errors(task, examples))
+        )(report_user_errors(requiring_values(task, examples or {})))
 
         @functools.wraps(task)
         def main() -> Any:
