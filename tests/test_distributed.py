@@ -217,16 +217,36 @@ def test_torchrun_starts_the_ranks(fashion_mnist_root: Path, tmp_path: Path) -> 
 @pytest.mark.slow
 def test_submitit_local_launcher_runs_a_multirun(fashion_mnist_root: Path, tmp_path: Path) -> None:
     """hydra/launcher=slurm_local: the SLURM launcher's local twin, with real job processes."""
-    sweep = tmp_path / "sweep"
+    sweep, job_files = tmp_path / "sweep", tmp_path / "private"
     result = run_cli(
         "train", "-m", "hydra/launcher=slurm_local", "seed=0,1", "model=vae", *SMALL,
         f"data.root={fashion_mnist_root}", f"hydra.sweep.dir={sweep}",
+        env={"GENLAB_SUBMITIT_DIR": str(job_files)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     summaries = [read_summary(job) for job in sorted(sweep.glob("[0-9]_*"))]
     assert [s["seed"] for s in summaries] == [0, 1]
     assert all(s["status"] == "ok" for s in summaries)
-    assert list((sweep / ".submitit").iterdir())  # the jobs ran through submitit
+    # The jobs ran through submitit, whose pickled job files stay out of the sweep dir.
+    assert list(job_files.glob("*/*.pkl")) and not list(sweep.rglob("*.pkl"))
+
+
+def test_submitit_job_files_go_to_a_folder_of_the_user_not_the_sweep_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each job loads its pickled job file: a shared sweep dir must not hold it (a file planted
+    there would run as the user). By default it is under the user's home, or GENLAB_SUBMITIT_DIR."""
+    monkeypatch.delenv("GENLAB_SUBMITIT_DIR", raising=False)
+    for launcher in ("slurm", "slurm_local"):
+        GlobalHydra.instance().clear()
+        overrides = [f"hydra/launcher={launcher}", "hydra.sweep.dir=/shared/sweeps/s"]
+        with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
+            cfg = compose("train", overrides=overrides, return_hydra_config=True)
+            folder = cfg.hydra.launcher.submitit_folder
+            assert folder == f"{Path.home()}/.cache/genlab/submitit/%j", launcher
+            monkeypatch.setenv("GENLAB_SUBMITIT_DIR", str(tmp_path))
+            assert cfg.hydra.launcher.submitit_folder == f"{tmp_path}/%j", launcher
+            monkeypatch.delenv("GENLAB_SUBMITIT_DIR")
 
 
 def test_slurm_launcher_asks_for_one_task_per_device() -> None:

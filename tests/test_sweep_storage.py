@@ -462,7 +462,8 @@ def test_a_submitit_job_array_runs_two_workers_on_one_study(
         "sweep", "-m", "hydra/launcher=slurm_local", "worker=0,1",
         *seed_sweep(tmp_path, "array", [0, 1]), "backend=local",
         f"storage=sqlite:///{tmp_path / 'study.db'}", "heartbeat_s=5", f"sweep_dir={sweep_dir}",
-        f'overrides=["data.root={fashion_mnist_root}"]', env=sweep_env(tmp_path),
+        f'overrides=["data.root={fashion_mnist_root}"]',
+        env={**sweep_env(tmp_path), "GENLAB_SUBMITIT_DIR": str(tmp_path / "jobs")},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-5000:]
     table = trials(sweep_dir)
@@ -470,4 +471,5 @@ def test_a_submitit_job_array_runs_two_workers_on_one_study(
     logs = [(sweep_dir / "workers" / str(n) / "sweep.log").read_text() for n in (0, 1)]
     assert all("study array in sqlite:///" in log for log in logs), logs
     assert table["worker"].nunique() == 2  # each worker ran one of the two trials
-    assert len(list((sweep_dir / ".submitit").glob("*/*_log.out"))) == 2  # submitit's jobs
+    assert len(list((tmp_path / "jobs").glob("*/*_log.out"))) == 2  # submitit's jobs
+    assert not list(sweep_dir.rglob("*.pkl"))  # its job files are not in the shared sweep dir
