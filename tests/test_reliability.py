@@ -749,6 +749,31 @@ def test_resume_of_a_finished_run_changes_nothing_unless_the_budget_grows(
 
 
 @pytest.mark.slow
+def test_a_partial_checkpoint_left_by_a_killed_save_is_removed_when_the_run_resumes(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    run, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
+    common = [*FINAL_ONLY, "metrics=off", f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}"]
+    done = subprocess.run(train_command(*common, "trainer.max_steps=10"), env=cli_env(),
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    # What a SIGKILL in the middle of torch.save leaves: the first bytes under the partial name.
+    partial = ckpts / ".step0000020.ckpt.partial-4242"
+    partial.write_bytes((ckpts / "last.ckpt").read_bytes()[:4096])
+
+    longer = subprocess.run(
+        train_command(*common, "resume=true", "trainer.max_steps=20"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert longer.returncode == 0, longer.stderr[-3000:]
+    assert not partial.exists()
+    assert f"Removed 1 partial checkpoint file(s) that an interrupted save left in {ckpts}: " \
+        f"{partial.name}" in longer.stdout + longer.stderr  # fmt: skip
+    assert read_summary(run)["global_step"] == 20
+    assert [p.name for p in ckpts.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.slow
 def test_resume_continues_from_the_highest_step_not_the_newest_file(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+_PARTIAL_MARK = ".partial-"
+
 
 def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """``write`` fills ``.<name>.partial-<pid>`` in the target folder, which is fsynced and
@@ -22,7 +24,7 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     no partial file is left; the exception propagates.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    partial = path.with_name(f".{path.name}{_PARTIAL_MARK}{os.getpid()}")
     try:
         with open(partial, "wb") as file:
             write(file)
@@ -32,6 +34,12 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     finally:
         partial.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def partial_files(folder: Path) -> list[Path]:
+    """The partial files that :func:`write_atomic` left in ``folder`` when its process was
+    killed mid-write (SIGKILL, a power loss): no ``finally`` ran to remove them."""
+    return sorted(p for p in folder.glob(f".*{_PARTIAL_MARK}*") if p.is_file())
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

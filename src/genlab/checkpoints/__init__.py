@@ -1,7 +1,7 @@
 """Checkpoint files: what genlab stores in them, atomic writes, periodic saving, resuming a run
 from its valid checkpoint of the highest step, with the changed settings it can take."""
 
-from genlab.checkpoints.atomic_io import AtomicCheckpointIO
+from genlab.checkpoints.atomic_io import AtomicCheckpointIO, remove_partial_checkpoints
 from genlab.checkpoints.config_changes import (
     ApplyOptimizerSettings,
     OptimizerSetting,
@@ -33,6 +33,7 @@ __all__ = [
     "finished_run",
     "newest_valid_checkpoint",
     "optimizer_settings_to_apply",
+    "remove_partial_checkpoints",
     "start_checkpoint",
     "summary_if_finished",
 ]

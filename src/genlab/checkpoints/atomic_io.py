@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,9 @@ import torch
 from lightning_fabric.utilities.types import _PATH
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 
-from genlab.atomic_write import write_atomic
+from genlab.atomic_write import partial_files, write_atomic
+
+log = logging.getLogger(__name__)
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -26,3 +29,22 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         if storage_options is not None:
             raise TypeError(f"{type(self).__name__} takes no storage_options")
         write_atomic(Path(path), lambda file: torch.save(checkpoint, file))
+
+
+def remove_partial_checkpoints(folder: Path) -> list[Path]:
+    """Removes the partial files of checkpoint saves that a killed process left in ``folder``
+    (one log line names them); returns them.
+
+    Only for a folder no other process can be writing to: the caller holds its run dir's lock.
+    """
+    partials = partial_files(folder) if folder.is_dir() else []
+    for partial in partials:
+        partial.unlink(missing_ok=True)
+    if partials:
+        log.info(
+            "Removed %d partial checkpoint file(s) that an interrupted save left in %s: %s",
+            len(partials),
+            folder,
+            ", ".join(p.name for p in partials),
+        )
+    return partials

@@ -69,6 +69,8 @@ def train(
             if finished := ckpts.summary_if_finished(run_dir, ckpt_path, cfg.trainer):
                 return finished
             wandb_run.continue_wandb_run(cfg, run_dir, ckpt_path)
+        if rank_zero and ckpt_dir.absolute().is_relative_to(run_dir.absolute()):
+            ckpts.remove_partial_checkpoints(ckpt_dir)  # held lock: no other process saves here
         wandb_run.stage_wandb_data_in(run_dir)
         resolved = OmegaConf.to_container(cfg, resolve=True)
         # Missing data or extractor weights fail here, before a W&B run or a checkpoint exists.
