@@ -29,6 +29,7 @@ from genlab.tracking.summary import read_summary
 from tests.helpers import (
     REPO,
     assert_user_error,
+    cli_env,
     config_options,
     execute_notebook,
     load_definition,
@@ -209,6 +210,35 @@ def test_resume_needs_an_existing_sweep_and_a_new_start_an_empty_dir(
         run_cli("sweep", "resume=true", f"sweep_dir={tmp_path / 'new'}", env=sweep_env(tmp_path)),
         "nothing to resume",
     )
+
+
+@pytest.mark.slow
+def test_a_second_sweep_on_a_busy_sweep_dir_is_refused_before_hydra_writes_to_it(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    sweep_dir = tmp_path / "sweep"
+    args = [f"sweep_dir={sweep_dir}", f'overrides=["data.root={fashion_mnist_root}"]']
+    first = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "sweep.py"), "sweep=smoke", *args],
+        cwd=REPO, env={**cli_env(), **sweep_env(tmp_path)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        started = time.monotonic()
+        while not (sweep_dir / "trials.csv").is_file():  # written under the sweep dir's lock
+            assert first.poll() is None, "the first sweep ended"
+            assert time.monotonic() - started < 300, "no trial table in 300 s"
+            time.sleep(0.2)
+        recorded = {p.name: p.read_bytes() for p in (sweep_dir / ".hydra").iterdir()}
+        assert {"config.yaml", "hydra.yaml", "overrides.yaml"} <= recorded.keys()
+
+        second = run_cli("sweep", "sweep=smoke", "resume=true", "seed=1", *args,
+                         env=sweep_env(tmp_path))  # fmt: skip
+        assert_user_error(second, f"the sweep dir {sweep_dir} is in use by process {first.pid}")
+        assert {p.name: p.read_bytes() for p in (sweep_dir / ".hydra").iterdir()} == recorded
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)  # the sweep and its running trial
+        first.wait()
 
 
 # --- a failing trial, two workers -------------------------------------------------------------

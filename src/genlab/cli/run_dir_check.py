@@ -1,7 +1,10 @@
-"""A Hydra callback that refuses an output dir that cannot be written, before Hydra creates it.
+"""Hydra callbacks that refuse an output dir before Hydra creates it or writes to it: one that
+cannot be written, and one that another genlab process is writing (its lock is held).
 
-Hydra makes the run dir and writes ``.hydra/`` before the task starts; a failure there would
-surface as an ``OSError`` with a traceback, outside genlab's error reporting.
+Hydra makes the run dir and writes ``.hydra/`` (and its log file) before the task starts; a
+failure there would surface as an ``OSError`` with a traceback, outside genlab's error
+reporting, and a task refused by the dir's lock would come too late: Hydra would already have
+replaced the busy run's ``.hydra/`` files.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from genlab.cli.app import exit_with
-from genlab.errors import ConfigError
+from genlab.errors import ConfigError, GenlabError
+from genlab.tracking.lock import refuse_if_busy
 
 
 def check_writable_dir(path: Path, key: str) -> None:
@@ -52,6 +56,22 @@ class CheckOutputDir(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         _check_or_exit(config, "hydra.sweep.dir")
+
+
+class RefuseBusyDir(Callback):
+    """Refuses a ``hydra.run.dir`` whose lock a running process holds (a second ``train.py`` in
+    a run dir, a second ``sweep.py`` on a sweep dir), with the lock's own message. The task
+    takes the lock itself; this check only comes before Hydra's writes. ``what`` names the dir
+    in the message: ``run dir``, ``sweep dir``."""
+
+    def __init__(self, what: str = "run dir") -> None:
+        self.what = what
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            refuse_if_busy(_output_dir(config, "hydra.run.dir").absolute(), self.what)
+        except GenlabError as exc:
+            exit_with(exc)
 
 
 @contextmanager

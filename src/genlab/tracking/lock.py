@@ -82,15 +82,40 @@ class DirectoryLock(_FileFlock):
         except BlockingIOError:
             holder = _read_holder(fd)
             os.close(fd)
-            raise DirectoryBusy(
-                f"the {self.what} {self.path.parent} is in use by {_describe(holder)}; wait "
-                "for it to end (or stop it), or choose another directory"
-            ) from None
+            raise _busy(self.path.parent, self.what, holder) from None
         os.ftruncate(fd, 0)
         record = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
         os.pwrite(fd, json.dumps(record).encode(), 0)
         self._fd = fd
         return self
+
+
+def refuse_if_busy(folder: Path, what: str = "run dir") -> None:
+    """Raises :class:`DirectoryBusy` (the message :meth:`DirectoryLock.acquire` gives) when a
+    process holds the lock of ``folder``, without taking it and without creating anything.
+
+    A shared ``flock``, released at once: it conflicts with the holder's exclusive one but not
+    with another check, so two checks never refuse each other.
+    """
+    try:
+        fd = os.open(Path(folder) / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return  # no lock file (or no folder): nobody has locked it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _busy(Path(folder), what, _read_holder(fd)) from None
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _busy(folder: Path, what: str, holder: dict[str, Any]) -> DirectoryBusy:
+    return DirectoryBusy(
+        f"the {what} {folder} is in use by {_describe(holder)}; wait for it to end (or stop "
+        "it), or choose another directory"
+    )
 
 
 def _read_holder(fd: int) -> dict[str, Any]:
