@@ -625,12 +625,12 @@ FINAL_ONLY = [
 
 
 def run_dir_state(run: Path) -> dict[str, tuple[int, str]]:
-    """Every file of a run dir with its modification time and content hash, except the lock
-    and Hydra's log (a refused or no-op command appends its own lines there)."""
+    """Every file of a run dir (the lock and Hydra's log included) with its modification time
+    and content hash."""
     return {
         str(p.relative_to(run)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
         for p in sorted(run.rglob("*"))
-        if p.is_file() and p.name not in (".genlab.lock", "train.log")
+        if p.is_file()
     }
 
 
@@ -719,7 +719,7 @@ def test_resume_of_a_finished_run_changes_nothing_unless_the_budget_grows(
                           timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     finished = run_dir_state(run)
-    assert {".hydra/config.yaml", ".hydra/overrides.yaml", "summary.json"} <= finished.keys()
+    assert {".hydra/config.yaml", "summary.json", "train.log", ".genlab.lock"} <= finished.keys()
 
     again = subprocess.run(train_command(*common, "resume=true"), env=cli_env(),
                            capture_output=True, text=True, timeout=600)  # fmt: skip
@@ -746,6 +746,11 @@ def test_resume_of_a_finished_run_changes_nothing_unless_the_budget_grows(
     assert summary.keys() >= REPORTED_METRICS
     overrides = (run / ".hydra" / "overrides.yaml").read_text()
     assert "trainer.max_steps=30" in overrides
+    # The lines said before the run knew it had work reach its log file too.
+    assert (
+        f"Resuming from {run / 'checkpoints' / 'last.ckpt'} (step 20)"
+        in (run / "train.log").read_text()
+    )
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ from genlab.config import check_train_config
 from genlab.config_types import check_override_types
 from genlab.tracking.hydra_record import write_hydra_record
 from genlab.tracking.lock import DirectoryLock
+from genlab.tracking.log_file import LogFileHeldBack
 from genlab.tracking.report import describe_networks, end_of_run_report
 from genlab.tracking.run_record import publish_record, training_record
 from genlab.training import assembly
@@ -57,17 +58,25 @@ def train(
         resume = bool(cfg.get("resume"))
         ckpt_dir = OmegaConf.select(cfg, "callbacks.model_checkpoint.dirpath")
         ckpt_dir = Path(ckpt_dir or run_dir / "checkpoints")
-        ckpt_path = ckpts.start_checkpoint(cfg.get("ckpt_path"), resume, ckpt_dir, cfg.model_name)
-        pl.seed_everything(cfg.seed, workers=True)
-        datamodule: pl.LightningDataModule = instantiate(cfg.data)
-        model = assembly.instantiate_model(cfg)
-        settings: list[ckpts.OptimizerSetting] = []
-        if ckpt_path is not None:
-            ckpts.check_weights_fit(ckpt_path, model, cfg)
-            settings = ckpts.optimizer_settings_to_apply(ckpt_path, model, cfg)
+        # The run's log file gets these lines only once the run has work: a no-op or refused
+        # resume leaves it as it was (the console shows them all).
+        with LogFileHeldBack() as log_file:
+            ckpt_path = ckpts.start_checkpoint(
+                cfg.get("ckpt_path"), resume, ckpt_dir, cfg.model_name
+            )
+            pl.seed_everything(cfg.seed, workers=True)
+            datamodule: pl.LightningDataModule = instantiate(cfg.data)
+            model = assembly.instantiate_model(cfg)
+            settings: list[ckpts.OptimizerSetting] = []
+            if ckpt_path is not None:
+                ckpts.check_weights_fit(ckpt_path, model, cfg)
+                settings = ckpts.optimizer_settings_to_apply(ckpt_path, model, cfg)
+            if resume and ckpt_path is not None:
+                finished = ckpts.summary_if_finished(run_dir, ckpt_path, cfg.trainer)
+                if finished is not None:
+                    return finished
+            log_file.keep()
         if resume and ckpt_path is not None:
-            if finished := ckpts.summary_if_finished(run_dir, ckpt_path, cfg.trainer):
-                return finished
             wandb_run.continue_wandb_run(cfg, run_dir, ckpt_path)
         if rank_zero and ckpt_dir.absolute().is_relative_to(run_dir.absolute()):
             ckpts.remove_partial_checkpoints(ckpt_dir)  # held lock: no other process saves here

@@ -2,9 +2,11 @@
 
 The lock is ``fcntl.flock`` on ``<dir>/.genlab.lock``: the kernel releases it when the holding
 process ends, however it ends, so a lock left by a killed process is taken over without any
-guessing about stale PIDs. The file records the holder (PID, host, start time) so a refused
-second process can say who holds it. The file itself stays: deleting it while another process
-waits on it would let two processes lock two different files of the same name.
+guessing about stale PIDs. While held, the file records the holder (PID, host, start time) so
+a refused second process can say who holds it; on release it gets back its earlier bytes and
+times, so a process that found nothing to do (a resume of a finished run) leaves the dir as it
+was. The file itself stays: deleting it while another process waits on it would let two
+processes lock two different files of the same name.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class DirectoryLock(_FileFlock):
     def __init__(self, folder: Path, what: str = "run dir") -> None:
         super().__init__(Path(folder) / LOCK_FILE)
         self.what = what
+        self._before: tuple[bytes, tuple[int, int]] | None = None
 
     def acquire(self) -> DirectoryLock:
         fd = self._open()
@@ -83,11 +86,25 @@ class DirectoryLock(_FileFlock):
             holder = _read_holder(fd)
             os.close(fd)
             raise _busy(self.path.parent, self.what, holder) from None
-        os.ftruncate(fd, 0)
+        before = os.fstat(fd)
+        self._before = (os.pread(fd, before.st_size, 0), (before.st_atime_ns, before.st_mtime_ns))
         record = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-        os.pwrite(fd, json.dumps(record).encode(), 0)
+        _rewrite(fd, json.dumps(record).encode())
         self._fd = fd
         return self
+
+    def release(self) -> None:
+        if self._fd is not None and self._before is not None:
+            content, times = self._before
+            _rewrite(self._fd, content)
+            os.utime(self._fd, ns=times)
+            self._before = None
+        super().release()
+
+
+def _rewrite(fd: int, content: bytes) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, content, 0)
 
 
 def refuse_if_busy(folder: Path, what: str = "run dir") -> None:
