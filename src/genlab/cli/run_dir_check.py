@@ -64,7 +64,7 @@ class RefuseBusyDir(Callback):
     takes the lock itself; this check only comes before Hydra's writes. ``what`` names the dir
     in the message: ``run dir``, ``sweep dir``."""
 
-    def __init__(self, what: str = "run dir") -> None:
+    def __init__(self, what: str) -> None:
         self.what = what
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
