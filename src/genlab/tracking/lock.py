@@ -11,6 +11,7 @@ processes lock two different files of the same name.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -96,8 +97,10 @@ class DirectoryLock(_FileFlock):
     def release(self) -> None:
         if self._fd is not None and self._before is not None:
             content, times = self._before
-            _rewrite(self._fd, content)
-            os.utime(self._fd, ns=times)
+            # Only a record: a full disk here must not hide how the run itself ended.
+            with contextlib.suppress(OSError):
+                _rewrite(self._fd, content)
+                os.utime(self._fd, ns=times)
             self._before = None
         super().release()
 
