@@ -136,8 +136,14 @@ class StopSignals(pl.Callback):
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._phase = _Phase.RUNNING
-        if self.received is not None:  # during start-up: stop before the first batch
+        if self.received is None:
+            return
+        # A signal during start-up: stop before the first batch. Several processes stop
+        # together through Lightning's own stop, which its loop checks on every rank before
+        # each batch.
+        if trainer.world_size == 1:
             raise SIGTERMException
+        self._lightning_stop(None)
 
     @property
     def status(self) -> str | None:
@@ -164,16 +170,17 @@ class StopSignals(pl.Callback):
         if self._evaluating is not None:
             step, self._evaluating = self._evaluating, None
             raise EvaluationAbandoned(step)
-        if self._phase is _Phase.RUNNING:
-            self._forward_to_lightning(signum, frame)
+        # Lightning's SIGTERM handler calls this one for SIGTERM: the others are routed into it.
+        if self._phase is _Phase.RUNNING and signum != signal.SIGTERM:
+            self._lightning_stop(frame)
 
-    def _forward_to_lightning(self, signum: int, frame: FrameType | None) -> None:
-        """While Lightning trains, its SIGTERM handler (which calls this object's for SIGTERM)
-        makes the loop stop at the next batch boundary: SIGINT and SIGUSR1 are routed into it."""
+    def _lightning_stop(self, frame: FrameType | None) -> None:
+        """While Lightning trains, its SIGTERM handler makes the loop stop at the next batch
+        boundary (on every rank)."""
         lightning: Callable[[int, FrameType | None], Any] | int | None = signal.getsignal(
             signal.SIGTERM
         )
-        if signum == signal.SIGTERM or not callable(lightning) or lightning == self._handle:
+        if not callable(lightning) or lightning == self._handle:
             return
         self._forwarding = True
         try:
