@@ -1,15 +1,19 @@
-"""Reliability: resume after SIGKILL, atomic checkpoints, the divergence guard, a table of bad
-inputs, determinism and checkpoint retention. Real training runs of a few steps each."""
+"""Reliability: resume after SIGKILL, stop signals at every moment of a run (start-up,
+training, evaluations, a second Ctrl+C), atomic checkpoints, the divergence guard, a table of
+bad inputs, determinism and checkpoint retention. Real training runs of a few steps each."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import json
+import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +30,7 @@ from genlab.cli.app import report_user_errors
 from genlab.cli.train import train
 from genlab.config_types import check_value_type
 from genlab.errors import ConfigError, TrainingDiverged
+from genlab.process import judged_env
 from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.lock import DirectoryLock
 from genlab.tracking.summary import read_summary
@@ -945,6 +950,224 @@ def test_a_second_process_in_a_run_dir_is_refused(fashion_mnist_root: Path, tmp_
     # The lock of a killed process is released with it: the next run takes the dir.
     lock = DirectoryLock(run).acquire()
     lock.release()
+
+
+# -- stop signals at every moment of a run -----------------------------------------------------
+
+
+class TrainingProcess:
+    """scripts/train.py in a process of its own (and process group, as a terminal's foreground
+    job: a Ctrl+C reaches it and the W&B service it starts), its console read as it comes, so
+    that a test signals it at a chosen moment."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            train_command(*args), env=env or cli_env(), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )  # fmt: skip
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, ready: Callable[[], bool], what: str, timeout_s: float = 300) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not ready():
+            assert self.process.poll() is None, f"the run ended before {what}: {self.output}"
+            assert time.monotonic() < deadline, f"no {what} in {timeout_s} s: {self.output}"
+            time.sleep(0.01)
+
+    def wait_for_line(self, text: str) -> None:
+        self.wait_for(lambda: any(text in line for line in self.lines), repr(text))
+
+    def press_ctrl_c(self) -> None:
+        os.killpg(self.process.pid, signal.SIGINT)
+
+    def stop(self, signum: signal.Signals) -> None:
+        """SIGINT as a terminal's Ctrl+C sends it, other signals as ``kill`` does."""
+        if signum == signal.SIGINT:
+            self.press_ctrl_c()
+        else:
+            self.process.send_signal(signum)
+
+    def end(self, timeout_s: float = 300) -> int:
+        returncode = self.process.wait(timeout=timeout_s)
+        self._reader.join(timeout=10)
+        return returncode
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)[-5000:]
+
+
+def wandb_exit_code(run: Path) -> list[int]:
+    """The exit code each of the run dir's W&B runs was finished with, oldest first."""
+    codes = []
+    for wandb_run in sorted((run / "wandb").glob("offline-run-*")):
+        log = (wandb_run / "logs" / "debug.log").read_text()
+        codes += [int(code) for code in re.findall(r"got exitcode: (\d+)", log)]
+    return codes
+
+
+def checkpoint_step(path: Path) -> int:
+    return int(torch.load(path, weights_only=True)["global_step"])
+
+
+STOPS = pytest.mark.parametrize(
+    ("signum", "status"),
+    [(signal.SIGTERM, "preempted"), (signal.SIGINT, "interrupted")],
+    ids=["SIGTERM", "SIGINT"],
+)
+
+
+@pytest.mark.slow
+@STOPS
+def test_a_stop_during_the_final_evaluation_abandons_it_and_resume_runs_it(
+    signum: signal.Signals, status: str, fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    common = [
+        *(arg for arg in FINAL_ONLY if not arg.startswith("metrics.num_samples")),
+        "logger=[csv,wandb]", f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}",
+    ]  # fmt: skip
+    # An evaluation of 5000 images: seconds even on a fast machine, and cut short at once.
+    training = TrainingProcess(*common, "metrics.num_samples=5000")
+    training.wait_for_line("Evaluating at step 20")
+    training.stop(signum)
+    assert training.end() == 128 + signum, training.output
+    assert "Metrics at step 20" not in training.output
+    assert "Traceback" not in training.output
+    summary = read_summary(run)
+    assert summary["status"] == status and summary["global_step"] == 20
+    assert (
+        f"stopped by {signum.name} during the evaluation at step 20, which did not finish; "
+        "last.ckpt holds step 20: continue with resume=true, which runs the evaluation"
+    ) in summary["error"]
+    assert REPORTED_METRICS.isdisjoint(summary) and "metrics_step" not in summary
+    assert not (run / HISTORY_FILE).exists()
+    assert checkpoint_step(run / "checkpoints" / "last.ckpt") == 20
+    assert wandb_exit_code(run) == [128 + signum]
+
+    resumed = subprocess.run(
+        train_command(*common, "resume=true", "metrics.num_samples=64"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    summary = read_summary(run)
+    assert summary["status"] == "ok" and summary["global_step"] == 20
+    assert summary.keys() >= REPORTED_METRICS and summary["metrics_step"] == 20
+    assert [json.loads(line)["step"] for line in (run / HISTORY_FILE).open()] == [20]
+
+
+@pytest.mark.slow
+def test_a_stop_during_a_periodic_evaluation_abandons_it_and_the_summary_dates_the_scores(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """Ctrl+C while the evaluation at step 12 runs: the scores of step 6 stay in the summary,
+    dated; the resumed run evaluates step 12 first, then trains on."""
+    run = tmp_path / "run"
+    common = [
+        *(arg for arg in FINAL_ONLY if not arg.startswith(("metrics.num_samples", "trainer."))),
+        "metrics.num_samples=2000", "metrics.every_n_steps=6", "logger=csv",
+        f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}",
+    ]  # fmt: skip
+    training = TrainingProcess(*common, "trainer.max_steps=100000")
+    training.wait_for_line("Evaluating at step 12")
+    training.press_ctrl_c()
+    assert training.end() == 130, training.output
+    assert "Metrics at step 6" in training.output
+    assert "Metrics at step 12" not in training.output
+    summary = read_summary(run)
+    assert summary["status"] == "interrupted" and summary["global_step"] == 12
+    assert "during the evaluation at step 12, which did not finish" in summary["error"]
+    assert summary["metrics_step"] == 6 and summary["fid"] is not None
+    assert summary["metrics_note"] == (
+        "the scores are of the evaluation at step 6, not of step 12: the evaluation at step 12 "
+        "did not finish"
+    )
+    assert checkpoint_step(run / "checkpoints" / "last.ckpt") == 12
+
+    resumed = subprocess.run(
+        train_command(*common, "resume=true", "trainer.max_steps=14"),
+        env=cli_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "The evaluation at step 12 did not finish" in resumed.stdout + resumed.stderr
+    assert [json.loads(line)["step"] for line in (run / HISTORY_FILE).open()] == [6, 12, 14]
+    summary = read_summary(run)
+    assert summary["status"] == "ok" and summary["metrics_step"] == 14
+    assert "metrics_note" not in summary
+
+
+@pytest.mark.slow
+@STOPS
+def test_a_stop_signal_at_start_up_records_the_run_and_resume_reuses_its_wandb_run(
+    signum: signal.Signals, status: str, fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """The signal comes as soon as the run's W&B run exists, while W&B and Lightning start."""
+    run = tmp_path / "run"
+    common = [
+        *FINAL_ONLY, "metrics=off", "logger=[csv,wandb]", f"data.root={fashion_mnist_root}",
+        f"hydra.run.dir={run}",
+    ]  # fmt: skip
+    training = TrainingProcess(*common)
+    training.wait_for(lambda: any((run / "wandb").glob("offline-run-*")), "W&B run")
+    training.stop(signum)
+    assert training.end() == 128 + signum, training.output
+    assert "Traceback" not in training.output
+    warnings = [line for line in training.lines if "WARNING" in line and status in line]
+    assert len(warnings) == 1, training.output
+    summary = read_summary(run)
+    assert summary["status"] == status and summary["global_step"] == 0
+    assert summary["error"] == (
+        f"stopped by {signum.name} at start-up, before training (step 0); no checkpoint was "
+        "saved: resume=true starts the run again"
+    )
+    assert not (run / "checkpoints" / "last.ckpt").exists()
+    assert wandb_exit_code(run) == [128 + signum]
+
+    resumed = subprocess.run(train_command(*common, "resume=true", "trainer.max_steps=4"),
+                             env=cli_env(), capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert read_summary(run)["global_step"] == 4
+    # One W&B run: the resumed process logged into the id the stopped one created.
+    run_ids = {p.name.rsplit("-", 1)[-1] for p in (run / "wandb").glob("offline-run-*")}
+    assert run_ids == {summary["wandb_run_id"]}
+    assert wandb_exit_code(run) == [128 + signum, 0]
+
+
+def test_a_second_ctrl_c_stops_at_once_and_the_summary_names_the_step_last_ckpt_holds(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """Both Ctrl+C come while the run waits after its evaluation at step 12 (as a trial waits
+    for its sweep's verdict): the first asks for a stop at the end of the step, the second
+    stops at once, before last.ckpt (step 10) is saved again."""
+    run = tmp_path / "run"
+    training = TrainingProcess(
+        *(arg for arg in FINAL_ONLY if not arg.startswith(("trainer.", "callbacks.model_"))),
+        "trainer.max_steps=100000", "callbacks.model_checkpoint.every_n_train_steps=10",
+        "metrics.every_n_steps=12", f"data.root={fashion_mnist_root}", f"hydra.run.dir={run}",
+        env=judged_env(cli_env()),
+    )  # fmt: skip
+    training.wait_for(lambda: (run / HISTORY_FILE).is_file(), "evaluation at step 12")
+    training.press_ctrl_c()
+    training.wait_for_line("Received SIGTERM")  # the first Ctrl+C, routed into Lightning's stop
+    training.press_ctrl_c()
+    assert training.end() == 130, training.output
+    assert "Traceback" not in training.output
+    summary = read_summary(run)
+    assert summary["status"] == "interrupted" and summary["global_step"] == 12
+    saved = checkpoint_step(run / "checkpoints" / "last.ckpt")
+    assert saved == 10
+    assert summary["error"] == (
+        "stopped at once by a second SIGINT at step 12; last.ckpt holds step 10: continue with "
+        "resume=true, which trains steps 11-12 again"
+    )
+    assert summary["metrics_step"] == 12 and "metrics_note" not in summary
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+import torch
 import yaml
 from omegaconf import OmegaConf
 
@@ -25,6 +26,7 @@ from genlab.sweeps.definition import SweepDefinition, schema_violations
 from genlab.sweeps.local import trial_folder_name
 from genlab.sweeps.search_space import grid_size, make_sampler, suggest
 from genlab.sweeps.table import write_tables
+from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.summary import read_summary
 from tests.helpers import (
     REPO,
@@ -282,6 +284,49 @@ def test_failed_trial_is_recorded_and_the_sweep_goes_on(
     # Both trials ran at once.
     assert table.loc[0, "started"] < table.loc[20, "ended"]
     assert table.loc[20, "started"] < table.loc[0, "ended"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_sweep_its_running_trial_saves_and_no_other_starts(
+    fashion_mnist_root: Path, tmp_path: Path
+) -> None:
+    """Ctrl+C in the terminal (SIGINT to the sweep, its trial and their helpers) while trial 0
+    trains: the sweep starts no further trial, the trial saves its step as `interrupted`, the
+    table is written, the sweep exits 130 and queues the trial to run again."""
+    sweep_dir = tmp_path / "sweep"
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", **sweep_env(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "sweep.py"), "sweep=smoke",
+         f"sweep_dir={sweep_dir}", f'overrides=["data.root={fashion_mnist_root}"]'],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    started = time.monotonic()
+    try:
+        # Trial 0 has trained past its first evaluation (step 10) and checkpoint.
+        while not list(sweep_dir.glob(f"trials/000_*/{HISTORY_FILE}")):
+            assert process.poll() is None, "the sweep ended before Ctrl+C"
+            assert time.monotonic() - started < 300, "trial 0 did not evaluate in 300 s"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, output[-5000:]
+    assert "stopped by SIGINT: continue it with the same arguments and resume=true" in output
+    (trial_dir,) = (sweep_dir / "trials").iterdir()  # no other trial started
+    assert trial_dir.name.startswith("000_")
+    summary = read_summary(trial_dir)
+    assert summary["status"] == "interrupted" and "stopped by SIGINT" in summary["error"]
+    last = torch.load(trial_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["global_step"] == summary["global_step"] >= 10
+    table = trials(sweep_dir)
+    assert table.set_index("trial").loc[0, "status"] == "interrupted"
+    retry = table[table["retry_of"] == 0]
+    assert list(retry["status"]) == ["queued"]
+    assert list(table["status"]).count("queued") == 3  # trials 1, 2 and the retry of 0
 
 
 def test_a_parameter_the_train_config_lacks_stops_the_sweep_before_any_trial(

@@ -397,6 +397,10 @@ def test_end_of_run_report_names_every_result(tmp_path: Path) -> None:
     ]
     online = {**summary, "wandb_mode": "online", "wandb_url": "https://wandb.ai/x"}
     assert end_of_run_report(tmp_path, online).splitlines()[-1] == "W&B run:     https://wandb.ai/x"
+    older = {**summary, "metrics_step": 80}  # scores of an earlier evaluation are dated
+    assert "metrics:     fid=31.23 (genlab-fashion-mnist-cnn; of step 80, not of step 100)" in (
+        end_of_run_report(tmp_path, older).splitlines()
+    )
 
 
 def test_machine_block_describes_this_machine_with_the_load_at_start_and_end() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 import torch
@@ -13,14 +14,21 @@ from genlab.callbacks.every_n_steps import EveryNSteps
 from genlab.metrics.evaluator import Evaluator
 from genlab.models.base import GenerativeModule
 from genlab.process import await_verdict
-from genlab.tracking.history import append_history
+from genlab.tracking.history import append_history, read_history
+
+if TYPE_CHECKING:
+    from genlab.checkpoints import StopSignals
 
 log = logging.getLogger(__name__)
 
 
 class FidelityMetrics(EveryNSteps):
     """Rank zero samples and scores while the other ranks wait at a barrier, so a number is
-    never computed on one shard's samples, and no rank runs ahead into the next step."""
+    never computed on one shard's samples, and no rank runs ahead into the next step.
+
+    With ``stop_signals``, a stop signal abandons an evaluation at once; a ``resumed`` run
+    starts with the periodic evaluation that its checkpoint's step was due and that the run's
+    history lacks (a stop or a kill during it)."""
 
     config_key = "metrics"
 
@@ -29,11 +37,44 @@ class FidelityMetrics(EveryNSteps):
         evaluator: Evaluator,
         every_n_steps: int | None = None,
         history_path: Path | None = None,
+        stop_signals: StopSignals | None = None,
+        resumed: bool = False,
     ) -> None:
         super().__init__(every_n_steps, at_start=False)
         self.evaluator = evaluator
         self.history_path = history_path
+        self.stop_signals = stop_signals
+        self.resumed = resumed
         self.results: dict[str, Any] = {}
+        self.results_step: int | None = None  # the step the results are of
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        super().on_train_start(trainer, pl_module)
+        if self._missed_evaluation(trainer):
+            log.info("The evaluation at step %d did not finish before the run stopped: "
+                     "running it now", trainer.global_step)  # fmt: skip
+            self._run(trainer, pl_module)
+
+    def _missed_evaluation(self, trainer: pl.Trainer) -> bool:
+        """Whether a periodic evaluation was due at the step a resumed run starts from (a
+        multiple of ``every_n_steps`` was crossed since the last evaluation in the history)
+        and is not in the history. Rank zero reads it; every rank gets its answer."""
+        missed = False
+        if (
+            trainer.is_global_zero
+            and self.resumed
+            and self.every_n_steps is not None
+            and self.history_path is not None
+            and trainer.global_step > 0
+        ):
+            step = trainer.global_step
+            history = read_history(self.history_path.parent)
+            last = max((r["step"] for r in history if r["step"] <= step), default=0)
+            missed = step // self.every_n_steps > last // self.every_n_steps
+        return bool(trainer.strategy.broadcast(missed))
+
+    def _abandoned_on_stop(self, step: int) -> AbstractContextManager[None]:
+        return nullcontext() if self.stop_signals is None else self.stop_signals.evaluation(step)
 
     def run(self, trainer: pl.Trainer, model: GenerativeModule) -> None:
         if trainer.is_global_zero:
@@ -43,7 +84,10 @@ class FidelityMetrics(EveryNSteps):
                 trainer.global_step, protocol.num_samples, protocol.real_split,
                 protocol.extractor,
             )  # fmt: skip
-            self.results = self.evaluator.score_model(model)
+            # Only the scoring: what follows writes the finished evaluation's files.
+            with self._abandoned_on_stop(trainer.global_step):
+                results = self.evaluator.score_model(model)
+            self.results, self.results_step = results, trainer.global_step
             if self.history_path is not None:
                 progress = {k: v for k, v in model.progress().items() if k != "global_step"}
                 record = {"step": trainer.global_step, **progress, **self.results}
@@ -67,6 +111,7 @@ class FidelityMetrics(EveryNSteps):
                     if key not in protocol_fields
                 }
             )
+            trainer.callback_metrics[self._step_key] = torch.tensor(trainer.global_step)
             scores = " ".join(
                 f"{key}={value:.4g}"
                 for key, value in self.results.items()
@@ -85,13 +130,21 @@ class FidelityMetrics(EveryNSteps):
     def _prefix(self) -> str:
         return f"metrics/{self.evaluator.protocol.extractor}/"
 
+    @property
+    def _step_key(self) -> str:
+        return f"{self._prefix}step"
+
     def final_results(self, callback_metrics: dict[str, Any]) -> dict[str, Any]:
-        """The latest scores: this process's, or those a spawned rank zero handed back."""
+        """The latest scores and ``metrics_step``, the step they are of: this process's, or
+        those a spawned rank zero handed back."""
         if self.results:
-            return self.results
+            return {**self.results, "metrics_step": self.results_step}
         scores = {
             key.removeprefix(self._prefix): float(value)
             for key, value in callback_metrics.items()
-            if key.startswith(self._prefix)
+            if key.startswith(self._prefix) and key != self._step_key
         }
-        return {**self.evaluator.fields(), **scores} if scores else {}
+        if not scores:
+            return {}
+        step = int(callback_metrics[self._step_key])
+        return {**self.evaluator.fields(), **scores, "metrics_step": step}

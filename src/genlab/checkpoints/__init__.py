@@ -18,15 +18,17 @@ from genlab.checkpoints.resume import (
     summary_if_finished,
 )
 from genlab.checkpoints.rng_state import RNGStateInCheckpoint
-from genlab.checkpoints.stop_signals import StopSignals
+from genlab.checkpoints.stop_signals import EvaluationAbandoned, StopRequested, StopSignals
 
 __all__ = [
     "ApplyOptimizerSettings",
     "AtomicCheckpointIO",
+    "EvaluationAbandoned",
     "OptimizerSetting",
     "PeriodicCheckpoint",
     "RNGStateInCheckpoint",
     "RunRecordInCheckpoint",
+    "StopRequested",
     "StopSignals",
     "check_checkpoint_for_run",
     "check_weights_fit",

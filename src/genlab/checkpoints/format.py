@@ -68,6 +68,15 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return checkpoint
 
 
+def saved_step(path: Path) -> int | None:
+    """The ``global_step`` of the checkpoint at ``path``, as written; None when there is none
+    that reads back."""
+    try:
+        return int(read_checkpoint(path)["global_step"])
+    except (CheckpointError, KeyError, TypeError, ValueError):
+        return None
+
+
 def checkpoint_config(checkpoint: dict[str, Any]) -> dict[str, Any]:
     """The resolved config of the run that wrote ``checkpoint`` (from :func:`read_checkpoint`)."""
     config: dict[str, Any] = checkpoint[CONFIG_KEY]

@@ -34,6 +34,13 @@ class PeriodicCheckpoint(ModelCheckpoint):
         self.every_n_minutes = every_n_minutes
         self._last_save_time: float | None = None
 
+    def on_load_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        # The checkpoint a run resumes from holds its step: a stop before training goes on
+        # leaves that file as it is instead of writing the same step again.
+        self._last_global_step_saved = int(checkpoint["global_step"])
+
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_start(trainer, pl_module)
         self._last_save_time = time.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,13 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
         ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses))),
         sweep_dir / TRIALS_MD,
     )
+    if engine.stopped_by is not None:
+        log.warning(
+            "Sweep %s stopped by %s: continue it with the same arguments and resume=true "
+            "(sweep_dir=%s)",
+            definition.name, engine.stopped_by.name, sweep_dir,
+        )  # fmt: skip
+        sys.exit(128 + int(engine.stopped_by))
     best = best_row(definition, rows)
     if best is not None:
         values = ", ".join(

@@ -5,12 +5,14 @@ default, driven by one sweep process, or a database shared by several sweep proc
 (``storage=postgresql://...``), each a worker that takes trials from the study's queue. A
 killed sweep resumes where it stopped. Each trial is a training process of its own; a trial
 that fails is recorded (Optuna's FAIL state, genlab's status beside it) and the sweep goes on.
+Ctrl+C or SIGTERM stops the sweep (:mod:`genlab.sweeps.stop`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +37,7 @@ from genlab.sweeps.pruning import EvaluationReader, check_reports, make_pruner
 from genlab.sweeps.queue import fill, waiting
 from genlab.sweeps.report import write_report
 from genlab.sweeps.search_space import grid_size, make_sampler, suggest
+from genlab.sweeps.stop import INTERRUPTED, SweepStop
 from genlab.sweeps.storage import STORAGE_FILE, SweepStorage, open_storage, retry_callback
 from genlab.sweeps.table import swept_parameters, trial_rows, write_tables
 from genlab.sweeps.trial import agent_command, run_trial
@@ -73,6 +76,12 @@ class LocalSweep:
     _progress: JobProgress = field(default_factory=lambda: JobProgress(0), init=False)
     _storage: SweepStorage | None = field(default=None, init=False)
     _local: threading.local = field(default_factory=threading.local, init=False)
+    _stop: SweepStop = field(default_factory=SweepStop, init=False)
+
+    @property
+    def stopped_by(self) -> signal.Signals | None:
+        """The signal that stopped the sweep before its trials were done, or None."""
+        return self._stop.received
 
     def run(self) -> list[dict[str, Any]]:
         """Runs the trials still to run; returns the rows of the sweep's trial table."""
@@ -88,11 +97,13 @@ class LocalSweep:
         params = suggest(optuna.create_study(sampler=sampler).ask(), self.definition)
         self._check_trial_config(params)
         self.sweep_dir.mkdir(parents=True, exist_ok=True)
-        if self.storage is not None:
-            return self._run(budget)
-        # One engine per SQLite study: a second process would find its running trials stale.
-        with DirectoryLock(self.sweep_dir, "sweep dir"):
-            return self._run(budget)
+        with self._stop.installed():
+            if self.storage is not None:
+                return self._run(budget)
+            # One engine per SQLite study: a second process would find its running trials
+            # stale.
+            with DirectoryLock(self.sweep_dir, "sweep dir"):
+                return self._run(budget)
 
     def _run(self, budget: int) -> list[dict[str, Any]]:
         with FileMutex(self.sweep_dir / _SETUP_LOCK):
@@ -119,7 +130,8 @@ class LocalSweep:
                 runs = [pool.submit(self._work, study, storage) for _ in range(self.workers)]
                 for future in runs:
                     future.result()
-        self._write_table(study, report=True)
+        # A stopped sweep's report waits for its end.
+        self._write_table(study, report=not self._stop.requested)
         return trial_rows(study, self.definition)
 
     def report(self) -> list[Path]:
@@ -140,7 +152,7 @@ class LocalSweep:
         while other workers' trials run: one of them may stop sending heartbeats (its worker
         died), and is then queued again and run here."""
         poll_s = max(1.0, self.heartbeat_s / 2)
-        while True:
+        while not self._stop.requested:
             with FileMutex(self.sweep_dir / _ASK_LOCK) as ask_lock:
                 if storage.shared:
                     _fail_stale_trials(study)
@@ -151,7 +163,7 @@ class LocalSweep:
                         self._objective,
                         n_trials=1,
                         catch=(TrialFailed,),
-                        callbacks=[lambda study, _trial: self._write_table(study)],
+                        callbacks=[self._trial_ended],
                     )
                     continue
                 running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
@@ -262,8 +274,18 @@ class LocalSweep:
             )
         check_reports(self.definition, yaml.safe_load(composed.stdout) or {})
 
+    def _trial_ended(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        """An interrupted trial is queued again with its parameters (the table's ``retry_of``
+        names it), as one a killed sweep left running is on resume."""
+        if trial.user_attrs.get("status") == INTERRUPTED:
+            retry_callback()(study, trial)
+        self._write_table(study)
+
     def _objective(self, trial: optuna.Trial) -> float:
         self._local.ask_lock.release()  # the trial is taken: the next worker may ask
+        if self._stop.requested:  # taken as the stop came: it has not started
+            trial.set_user_attr("status", INTERRUPTED)
+            raise TrialFailed(f"trial {trial.number}: not started, the sweep was stopped")
         params = suggest(trial, self.definition)
         run_dir = (
             self.sweep_dir / TRIALS_DIR / trial_folder_name(trial.number, params, self.definition)
@@ -293,7 +315,7 @@ class LocalSweep:
 
         def should_stop() -> tuple[str, str] | None:
             self._check_storage()
-            return reports.should_stop()
+            return self._stop.trial_stop() or reports.should_stop()
 
         outcome = run_trial(
             command,
@@ -303,6 +325,8 @@ class LocalSweep:
             judged=bool(self.definition.config.get("early_terminate")),
         )
         reports.should_stop()  # the evaluations written after the last look
+        if self._stop.requested and outcome.status not in ("ok", "pruned"):
+            outcome.status = INTERRUPTED  # however the stop reached it
         trial.set_user_attr("ended", _now())
         trial.set_user_attr("status", outcome.status)
         trial.set_user_attr("exit_code", outcome.exit_code)

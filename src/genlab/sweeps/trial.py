@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genlab.process import child_env, clear_verdict, judged_env, request_stop
+from genlab.process import STOP_REQUEST_FILE, child_env, clear_verdict, judged_env, request_stop
 from genlab.sweeps.definition import SweepDefinition
 from genlab.tracking.summary import SUMMARY_FILE, read_summary
 
@@ -100,6 +100,8 @@ def run_trial(
             if process.poll() is None:  # the sweep itself is stopping: so does its trial
                 process.terminate()
                 process.wait()
+            # A request the trial did not take (it ended first) says nothing of a later run.
+            (run_dir / STOP_REQUEST_FILE).unlink(missing_ok=True)
     wall_s = time.monotonic() - started
     summary = read_summary(run_dir) if (run_dir / SUMMARY_FILE).is_file() else {}
     status = summary.get("status", "ok" if exit_code == 0 else "failed")

@@ -39,7 +39,10 @@ def end_of_run_report(run_dir: Path, summary: dict[str, Any]) -> str:
         lines.append(f"sample grid: {samples[-1]}")
     scores = [f"{key}={summary[key]:.4g}" for key in SCORE_NAMES if summary.get(key) is not None]
     if scores:
-        lines.append(f"metrics:     {' '.join(scores)} ({summary['metric_extractor']})")
+        step = summary["global_step"]
+        scored = summary.get("metrics_step", step)
+        of = "" if scored == step else f"; of step {scored}, not of step {step}"
+        lines.append(f"metrics:     {' '.join(scores)} ({summary['metric_extractor']}{of})")
     if summary.get("wandb_dir"):
         lines.append(
             f"W&B run:     {summary['wandb_dir']} ({summary['wandb_mode']}; upload later with "

@@ -42,6 +42,16 @@ def run_record(
     }
 
 
+def _run_fields(cfg: DictConfig) -> dict[str, Any]:
+    """What a training run trains."""
+    return {
+        "model": cfg.model_name,
+        "data": cfg.data_name,
+        "experiment": cfg.get("experiment_name"),
+        "seed": cfg.seed,
+    }
+
+
 def training_record(
     cfg: DictConfig,
     trainer: pl.Trainer,
@@ -57,10 +67,7 @@ def training_record(
         wall_s,
         cfg.paths.output_dir,
         machine,
-        model=cfg.model_name,
-        data=cfg.data_name,
-        experiment=cfg.get("experiment_name"),
-        seed=cfg.seed,
+        **_run_fields(cfg),
         global_step=trainer.global_step,
         images_seen=progress["images_seen"],
     )
@@ -76,6 +83,28 @@ def training_record(
             # scores are reported under the contract's names
             summary[key] = finite_or_none(float(value))
     return summary
+
+
+def start_up_record(
+    cfg: DictConfig, status: str, error: str, wall_s: float, machine: MachineRecord
+) -> dict[str, Any]:
+    """The record of a run stopped during start-up, before it trained or wrote anything."""
+    return run_record(
+        status, wall_s, cfg.paths.output_dir, machine, **_run_fields(cfg), global_step=0,
+        images_seen=0, error=error,
+    )  # fmt: skip
+
+
+def metrics_note(summary: dict[str, Any], abandoned_evaluation: int | None) -> dict[str, Any]:
+    """``metrics_note`` beside scores that are not of the run's last step (``metrics_step`` is
+    the step they are of), so that they are never taken for the run's current ones."""
+    step, scored = summary["global_step"], summary.get("metrics_step")
+    if scored is None or scored == step:
+        return {}
+    note = f"the scores are of the evaluation at step {scored}, not of step {step}"
+    if abandoned_evaluation == step:
+        note += f": the evaluation at step {step} did not finish"
+    return {"metrics_note": note}
 
 
 def publish_record(run_dir: Path, summary: dict[str, Any], loggers: list[Any]) -> None:

@@ -107,19 +107,22 @@ def update_wandb_config(loggers: Iterable[Logger], entries: dict[str, Any]) -> N
             run.config.update(entries, allow_val_change=True)
 
 
-def wandb_run_id_to_continue(checkpoint_path: Path, run_dir: Path) -> str | None:
+def wandb_run_id_to_continue(checkpoint_path: Path | None, run_dir: Path) -> str | None:
     """The W&B run a resumed run logs into: the one named in the checkpoint it resumes from,
-    or, for a checkpoint written before genlab stored that id, the one in the run's
-    summary.json (``None`` when neither has one)."""
-    run_id = checkpoint_wandb_run_id(read_checkpoint(checkpoint_path))
+    or, for a checkpoint written before genlab stored that id and for a run stopped before it
+    saved a checkpoint, the one in the run's summary.json (``None`` when neither has one)."""
+    run_id = None
+    if checkpoint_path is not None:
+        run_id = checkpoint_wandb_run_id(read_checkpoint(checkpoint_path))
     if run_id is None:
         previous = previous_summary(run_dir) or {}
         run_id = previous.get("wandb_run_id")
     return run_id
 
 
-def continue_wandb_run(cfg: DictConfig, run_dir: Path, checkpoint_path: Path) -> None:
-    """A resumed run logs into the W&B run it started, not a new one."""
+def continue_wandb_run(cfg: DictConfig, run_dir: Path, checkpoint_path: Path | None) -> None:
+    """A resumed run logs into the W&B run it started, not a new one (also when it was stopped
+    before its first checkpoint)."""
     run_id = wandb_run_id_to_continue(checkpoint_path, run_dir)
     wandb_cfg = OmegaConf.select(cfg, "logger.wandb")
     if run_id is None or wandb_cfg is None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pytorch_lightning as pl
 
     from genlab.callbacks import FidelityMetrics
+    from genlab.checkpoints import StopSignals
     from genlab.models.base import GenerativeModule
 
 
@@ -46,8 +47,11 @@ def instantiate_model(cfg: DictConfig) -> GenerativeModule:
     return model
 
 
-def metrics_callback(cfg: DictConfig, datamodule: pl.LightningDataModule) -> FidelityMetrics | None:
-    """The periodic and final evaluation under the configured protocol; None when off."""
+def metrics_callback(
+    cfg: DictConfig, datamodule: pl.LightningDataModule, stop_signals: StopSignals | None = None
+) -> FidelityMetrics | None:
+    """The periodic and final evaluation under the configured protocol, abandoned by
+    ``stop_signals``; None when off."""
     from genlab.callbacks import FidelityMetrics
     from genlab.metrics.evaluator import Evaluator
     from genlab.metrics.protocol import MetricProtocol
@@ -60,6 +64,8 @@ def metrics_callback(cfg: DictConfig, datamodule: pl.LightningDataModule) -> Fid
         evaluator,
         every_n_steps=cfg.metrics.every_n_steps,
         history_path=Path(cfg.paths.output_dir) / HISTORY_FILE,
+        stop_signals=stop_signals,
+        resumed=bool(cfg.get("resume")),
     )
 
 
