@@ -68,6 +68,12 @@ class RefuseBusyDir(Callback):
         self.what = what
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # The other ranks of a multi-process run (Lightning's launcher, torchrun, SLURM tasks)
+        # start the same app in the run dir that rank zero holds, and take no lock themselves.
+        from pytorch_lightning.utilities.rank_zero import rank_zero_only
+
+        if rank_zero_only.rank != 0:
+            return
         try:
             refuse_if_busy(_output_dir(config, "hydra.run.dir").absolute(), self.what)
         except GenlabError as exc:
