@@ -274,6 +274,7 @@ def _inception_weights_in_the_torch_hub(tmp: Path, marker: Path, images: Path) -
         torch_home / "hub" / "checkpoints" / inception_cache_path().name, marker
     )  # where torch-fidelity's own download puts it
     args = ["evaluate", f"input={images}", f"metrics.extractor={INCEPTION}"]
+    args.append(f"hydra.run.dir={tmp / 'eval'}")  # not into the checkout's outputs/
     return args, {"TORCH_HOME": str(torch_home)}, [str(planted), "not a readable weights file"]
 
 
