@@ -167,7 +167,7 @@ def main() -> None:
         rows.append(row)
     print("\n".join(markdown_table(columns, rows)))
     if args.record:
-        write_record(args.record, block, columns, rows, note=f"best of {args.repeat} runs")
+        write_record(args.record, block, columns, rows, note=f"Best of {args.repeat} runs.")
 
     train_help = COMMANDS.index(("train", ("--help",)))
     for j, name in enumerate(names):

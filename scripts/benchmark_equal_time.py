@@ -132,7 +132,7 @@ def main() -> None:
     if args.record:
         columns = ["model", "seed", "script", "generator steps", "FID", "IS", "KID"]
         columns += ["precision", "recall"]
-        note = f"{args.seconds:.0f} s each, side by side, one thread each"
+        note = f"{args.seconds:.0f} s each, side by side, one thread each."
         write_record(args.record, block, columns, records, note=note)
     (args.out / "equal_time.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -4,14 +4,22 @@ passed/failed/skipped counts of its last line.
     python scripts/time_command.py [--record NAME] -- COMMAND [ARG ...]
 
 Measures the quick start in a fresh clone (``-- make quickstart``) and the test suite
-(``-- make test``, ``-- make test-fast``). The peak memory is the largest resident set of any
-one process the command started (``getrusage(RUSAGE_CHILDREN).ru_maxrss``: its children and
-theirs, once they have ended). Exits with the command's status.
+(``-- make test``, ``-- make test-fast``): run it with any Python that has torch (another
+checkout's ``.venv/bin/python``); it records this checkout's commit. The peak memory is the
+largest resident set of any one process the command started (``getrusage(RUSAGE_CHILDREN)``'s
+``ru_maxrss``: its children and theirs, once they have ended). Exits with the command's status.
 """
 
 from __future__ import annotations
 
-import _setup_check  # noqa: F401  (first: a missing set-up is one line, not a traceback)
+import sys
+from pathlib import Path
+
+# This checkout's genlab (its commit, its docs/results/), whichever Python with torch runs the
+# script: a fresh clone is timed from before its .venv exists.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import _setup_check  # noqa: F401  (a missing set-up is one line, not a traceback)
 
 # isort: split
 import argparse
@@ -19,7 +27,6 @@ import re
 import resource
 import shlex
 import subprocess
-import sys
 import time
 
 from genlab.machine import MachineRecord

@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 # Where records go: docs/results/ of the checkout, or this variable's folder.
 RESULTS_DIR_VARIABLE = "GENLAB_RESULTS_DIR"
 # Under load: the 1-minute load average above this many per usable CPU at the start (1.5 on
-# 2 CPUs), or above that plus the work's own threads at the end (the work itself keeps up to
-# `threads` CPUs busy).
+# 2 CPUs), or above that plus the usable CPUs at the end (the work itself may keep them all
+# busy: its threads, or processes side by side).
 LOAD_PER_CPU = 0.75
 NOT_RECORDED = "not recorded at the time the numbers were made"
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -77,8 +77,8 @@ def under_load(machine: dict[str, Any]) -> bool | None:
     start, end = machine["load_1min"]["start"], machine["load_1min"]["end"]
     if start is None or end is None:
         return None
-    limit = LOAD_PER_CPU * (machine["cpus_usable"] or machine["cpu_count"])
-    return start > limit or end > limit + machine["threads"]
+    cpus = machine["cpus_usable"] or machine["cpu_count"]
+    return start > LOAD_PER_CPU * cpus or end > LOAD_PER_CPU * cpus + cpus
 
 
 def write_record(
