@@ -54,11 +54,13 @@ def test_every_table_of_a_measured_page_has_a_record(page: str) -> None:
 def test_every_record_is_rendered_and_complete() -> None:
     texts = [page.read_text(encoding="utf-8") for page in pages(REPO)]
     named = {block.group(2) for text in texts for block in BLOCK.finditer(text)}
-    assert named == {record.stem for record in RECORDS}, "a record no page shows, or the reverse"
+    assert RECORDS and named == {record.stem for record in RECORDS}, (
+        "a record no page shows, or the reverse"
+    )
     for path in RECORDS:
         record = json.loads(path.read_text(encoding="utf-8"))
         assert record["name"] == path.stem
-        assert record["command"].startswith("python scripts/"), record["command"]
+        assert "python scripts/" in record["command"], record["command"]
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", record["date"])
         assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", record["commit"])
         if record["machine"] is None:
