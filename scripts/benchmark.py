@@ -37,7 +37,7 @@ from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.fidelity import to_uint8
 from genlab.metrics.protocol import MetricProtocol
 from genlab.models import GAN
-from genlab.results import add_record_option, write_record
+from genlab.results import add_record_option, figure_cell, write_record
 
 
 def lightning_seconds_per_batch(cfg, batches: int, warmup: int) -> float:
@@ -200,8 +200,7 @@ def main() -> None:
         args.json.write_text(text + "\n")
     if args.record:
         figures = {k: v for k, v in results.items() if k not in ("machine", "model", "quick")}
-        rows = [[f"`{key}`", f"{value:.3g}" if isinstance(value, float) else f"{value:,}"]
-                for key, value in figures.items()]  # fmt: skip
+        rows = [[f"`{key}`", figure_cell(value)] for key, value in figures.items()]
         write_record(args.record, results["machine"], ["key", "value"], rows, figures)
 
 

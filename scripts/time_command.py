@@ -1,7 +1,7 @@
 """Times a command: wall time, peak memory of its processes, exit status, and for pytest the
 passed/failed/skipped counts of its last line.
 
-    python scripts/time_command.py [--record NAME] -- COMMAND [ARG ...]
+    python scripts/time_command.py [--record NAME] [--note TEXT] -- COMMAND [ARG ...]
 
 Measures the quick start in a fresh clone (``-- make quickstart``) and the test suite
 (``-- make test``, ``-- make test-fast``): run it with any Python that has torch (another
@@ -48,6 +48,7 @@ def pytest_counts(output: str) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_record_option(parser)
+    parser.add_argument("--note", help="the record's note: how it ran (a fresh clone, CI=true)")
     parser.add_argument("command", nargs="+", help="after --: the command and its arguments")
     args = parser.parse_args()
     machine = MachineRecord(precision=None)
@@ -79,6 +80,7 @@ def main() -> None:
             [[f"`{shlex.join(args.command)}`", f"{minutes} min {seconds:02d} s",
               f"{peak_mib / 1024:.1f} GiB", str(status), _tests(figures)]],
             figures,
+            args.note,
         )  # fmt: skip
     sys.exit(status)
 

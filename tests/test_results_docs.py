@@ -19,6 +19,7 @@ from genlab.results import (
     MEASURED_PAGES,
     NOT_MEASURED,
     RESULTS_DIR_VARIABLE,
+    figure_cell,
     load_record,
     pages,
     render_record,
@@ -145,3 +146,8 @@ def test_under_load_is_the_documented_rule_on_2_cpus(
 ) -> None:
     machine = {"load_1min": {"start": start, "end": end}, "cpus_usable": 2, "cpu_count": 8}
     assert under_load(machine) is expected
+
+
+def test_figures_read_as_the_docs_show_them() -> None:
+    cells = [figure_cell(x) for x in (0.9234, 0.0795, 8.73, 192.4, 65177.3, 10000)]
+    assert cells == ["0.923", "0.0795", "8.73", "192", "65,177", "10,000"]

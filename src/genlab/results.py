@@ -62,6 +62,14 @@ def add_record_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def figure_cell(value: float) -> str:
+    """A figure as a table shows it: 3 significant digits, whole numbers from 100 up, with
+    thousands separators (65,177, not 6.52e+04)."""
+    if isinstance(value, int) or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
 def typed_command(argv: list[str] | None = None) -> str:
     """The command line as a user types it: ``python`` and the script's path in the checkout,
     or an installed command's name (``genlab-calibrate``)."""
