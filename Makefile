@@ -1,15 +1,16 @@
-# genlab: set-up, training and checks. Every target that runs Python sets up .venv first
+# genlab: set-up, training and checks. Every target that runs genlab sets up .venv first
 # (scripts/setup.sh: fast when nothing changed).
 #   make quickstart   set up, then train the quickstart experiment (small DCGAN, Fashion-MNIST)
 #   make test         set up, then run the tests (the full suite, as CI does)
 #   make test-fast    set up, then the tests not marked slow (a few minutes, for every change)
 #   make lint         ruff's linter and formatter check
+#   make docs         render the docs' measured tables from their records in docs/results/
 # Extra arguments: make quickstart ARGS="seed=1"; make test PYTEST_ARGS="-m 'not slow'"
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: setup quickstart test test-fast lint clean-outputs
+.PHONY: setup quickstart test test-fast lint docs clean-outputs
 
 setup:
 	bash scripts/setup.sh
@@ -25,6 +26,10 @@ test-fast: setup
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+# Needs no set-up: the renderer uses the standard library only.
+docs:
+	python3 scripts/render_docs.py
 
 # Removes every run dir under outputs/ (keeps outputs/.gitkeep).
 clean-outputs:

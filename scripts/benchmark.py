@@ -1,7 +1,7 @@
 """genlab against its floors: the Lightning module vs a plain PyTorch loop, genlab's evaluation vs
 a direct torch-fidelity call, the data pipeline vs training, and achieved vs peak FLOP/s.
 
-    python scripts/benchmark.py [--quick] [--json FILE]
+    python scripts/benchmark.py [--quick] [--json FILE] [--record NAME]
 
 Model: the default GAN (DCGAN, Fashion-MNIST, batch 64), one process. Each timing is the best
 of --repeats alternating repetitions, which keeps other load on a shared machine from landing
@@ -37,6 +37,7 @@ from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.fidelity import to_uint8
 from genlab.metrics.protocol import MetricProtocol
 from genlab.models import GAN
+from genlab.results import add_record_option, figure_cell, write_record
 
 
 def lightning_seconds_per_batch(cfg, batches: int, warmup: int) -> float:
@@ -153,6 +154,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small counts: about 3 minutes")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--repeats", type=int, default=2)
+    add_record_option(parser)
     args = parser.parse_args()
     batches, warmup, num_samples = (40, 10, 2000) if args.quick else (200, 20, 10000)
 
@@ -196,6 +198,10 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(text + "\n")
+    if args.record:
+        figures = {k: v for k, v in results.items() if k not in ("machine", "model", "quick")}
+        rows = [[f"`{key}`", figure_cell(value)] for key, value in figures.items()]
+        write_record(args.record, results["machine"], ["key", "value"], rows, figures)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Start-up time of genlab's command-line apps: `--help` and `--cfg job`, which train nothing.
 
-    python scripts/benchmark_cli.py [--repeat 5] [--checkout DIR ...] [--top 8]
+    python scripts/benchmark_cli.py [--repeat 5] [--checkout DIR ...] [--top 8] [--record NAME]
 
 Runs each command ``--repeat`` times in a fresh interpreter (this one's executable) and
 reports the minimum wall-clock and CPU (user + system) seconds: the minimum is the run least
@@ -27,6 +27,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from genlab.machine import MachineRecord, describe_machine
+from genlab.markdown import markdown_table
+from genlab.results import add_record_option, write_record
 
 REPO = Path(__file__).resolve().parents[1]
 # (script, arguments)
@@ -127,6 +129,7 @@ def main() -> None:
         help="genlab checkouts to time, side by side (default: this one)",
     )
     parser.add_argument("--top", type=int, default=8, help="packages listed for train.py --help")
+    add_record_option(parser)
     args = parser.parse_args()
     checkouts = [c.resolve() for c in args.checkout]
     names = [label(c) for c in checkouts]
@@ -146,24 +149,25 @@ def main() -> None:
     }
     elapsed = time.perf_counter() - started
 
-    print(
-        f"Best of {args.repeat} runs, {elapsed:.0f} s in all. {describe_machine(machine.block())}\n"
-    )
-    header = "| command |"
-    rule = "|---|"
+    block = machine.block()
+    print(f"Best of {args.repeat} runs, {elapsed:.0f} s in all. {describe_machine(block)}\n")
+    columns = ["command"]
     for name in names:
-        header += f" wall s ({name}) | CPU s ({name}) | heavy imports ({name}) |"
-        rule += "---|---|---|"
-    print(header)
-    print(rule)
+        columns += [f"wall s ({name})", f"CPU s ({name})", f"heavy imports ({name})"]
+    rows = []
     for i, (script, cmd_args) in enumerate(COMMANDS):
-        row = f"| `{script}.py {' '.join(cmd_args)}` |"
+        row = [f"`{script}.py {' '.join(cmd_args)}`"]
         for j in range(len(checkouts)):
-            wall = min(w for w, _ in times[i, j])
-            cpu = min(c for _, c in times[i, j])
             heavy = [p for p in HEAVY if p in imports[i, j]]
-            row += f" {wall:.2f} | {cpu:.2f} | {', '.join(heavy) or 'none'} |"
-        print(row)
+            row += [
+                f"{min(w for w, _ in times[i, j]):.2f}",
+                f"{min(c for _, c in times[i, j]):.2f}",
+            ]
+            row += [", ".join(heavy) or "none"]
+        rows.append(row)
+    print("\n".join(markdown_table(columns, rows)))
+    if args.record:
+        write_record(args.record, block, columns, rows, note=f"Best of {args.repeat} runs.")
 
     train_help = COMMANDS.index(("train", ("--help",)))
     for j, name in enumerate(names):

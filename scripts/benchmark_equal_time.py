@@ -2,7 +2,7 @@
 
     python scripts/benchmark_equal_time.py [--seconds 150] [--models gan wgan_gp vae]
                                            [--seeds 0] [--out outputs/benchmarks/equal_time]
-                                           [-- GENLAB_OVERRIDE ...]
+                                           [--record NAME] [-- GENLAB_OVERRIDE ...]
 
 For each model and seed, genlab's default (``scripts/train.py model=M``, ``trainer.max_time``)
 and its plain counterpart (``benchmarks/plain/``) train side by side, one torch thread each,
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from genlab.config import compose_train_config
 from genlab.machine import MachineRecord, describe_machine
+from genlab.results import add_record_option, write_record
 
 REPO = Path(__file__).resolve().parents[1]
 PLAIN = {"gan": "dcgan.py", "wgan_gp": "wgan_gp.py", "vae": "vae.py"}
@@ -87,10 +88,13 @@ def side_by_side(
     }
 
 
-def row(model: str, seed: int, who: str, summary: dict) -> str:
+def cells(model: str, seed: int, who: str, summary: dict) -> list[str]:
     steps = summary.get("generator_steps", summary.get("global_step"))
-    scores = " | ".join(f"{summary[key]:.3g}" for key in SCORES)
-    return f"| {model} | {seed} | {who} | {steps} | {scores} |"
+    return [model, str(seed), who, f"{steps:,}", *(f"{summary[key]:.3g}" for key in SCORES)]
+
+
+def row(model: str, seed: int, who: str, summary: dict) -> str:
+    return "| " + " | ".join(cells(model, seed, who, summary)) + " |"
 
 
 def main() -> None:
@@ -99,6 +103,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(PLAIN), choices=list(PLAIN))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--out", type=Path, default=REPO / "outputs/benchmarks/equal_time")
+    add_record_option(parser)
     parser.add_argument("overrides", nargs="*", help="after --: config overrides for genlab")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -106,6 +111,7 @@ def main() -> None:
     # scripts in float32).
     genlab_cfg = compose_train_config([f"model={args.models[0]}", *args.overrides], args.out)
     machine = MachineRecord(precision=genlab_cfg.trainer.precision, threads=1)
+    records = []
     lines = [
         f"training wall time {args.seconds:.0f} s each, side by side, one thread each",
         f"genlab overrides: {' '.join(args.overrides) or 'none'}",
@@ -118,8 +124,16 @@ def main() -> None:
             result = side_by_side(model, seed, args.seconds, args.out, args.overrides)
             lines += [row(model, seed, "genlab", result["genlab"])]
             lines += [row(model, seed, f"plain {PLAIN[model]}", result["plain"])]
+            records += [cells(model, seed, "genlab", result["genlab"])]
+            records += [cells(model, seed, f"plain `{PLAIN[model]}`", result["plain"])]
             print("\n".join(lines[-2:]), flush=True)
-    lines += ["", describe_machine(machine.block())]
+    block = machine.block()
+    lines += ["", describe_machine(block)]
+    if args.record:
+        columns = ["model", "seed", "script", "generator steps", "FID", "IS", "KID"]
+        columns += ["precision", "recall"]
+        note = f"{args.seconds:.0f} s each, side by side, one thread each."
+        write_record(args.record, block, columns, records, note=note)
     (args.out / "equal_time.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -2,6 +2,7 @@
 
     python scripts/benchmark_train.py [--batches 200] [--warmup 20] [--models gan wgan_gp vae]
                                       [--trainers cpu ddp_cpu_spawn] [--precision bf16-mixed]
+                                      [--record NAME]
 
 Runs genlab's real training app (Lightning loop, data pipeline, logging off, metrics off) and
 times the batches after a warm-up, on rank zero; then times the training data loader alone.
@@ -27,6 +28,8 @@ from genlab.benchmarking import QUIET, BatchClock, StopAfter, loader_batches_per
 from genlab.cli.train import train
 from genlab.config import compose_train_config
 from genlab.machine import MachineRecord, describe_machine
+from genlab.markdown import markdown_table
+from genlab.results import add_record_option, write_record
 
 
 def measure(
@@ -59,13 +62,14 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["gan", "wgan_gp", "vae"])
     parser.add_argument("--trainers", nargs="+", default=["cpu"], help="e.g. cpu ddp_cpu_spawn")
     parser.add_argument("--precision", default="32-true", help="e.g. bf16-mixed")
+    add_record_option(parser)
     args = parser.parse_args()
     machine = MachineRecord(precision=args.precision)
-    print(
-        "| model | trainer | processes | batch per process "
-        "| batches/s | optimizer steps/s | images/s | loader alone, batches/s "
-        "| peak GPU memory (GiB) |\n|---|---|---|---|---|---|---|---|---|"
-    )
+    columns = ["model", "trainer", "processes", "batch per process", "batches/s",
+               "optimizer steps/s", "images/s", "loader alone, batches/s",
+               "peak GPU memory (GiB)"]  # fmt: skip
+    print("\n".join(markdown_table(columns, [])))
+    rows = []
     with TemporaryDirectory() as workdir:
         for model in args.models:
             for trainer in args.trainers:
@@ -73,14 +77,17 @@ def main() -> None:
                     model, trainer, args.precision, args.batches, args.warmup, Path(workdir)
                 )
                 memory = r.get("peak_gpu_memory_gib")
-                print(
-                    f"| {model} | {trainer} | {r['processes']} | {r['batch_size']} | "
-                    f"{r['batches_per_s']:.2f} | {r['optimizer_steps_per_s']:.2f} | "
-                    f"{r['images_per_s']:.0f} | {r['loader_batches_per_s']:.0f} | "
-                    f"{'-' if memory is None else f'{memory:.2f}'} |",
-                    flush=True,
-                )
-    print(f"\n{describe_machine(machine.block())}")
+                rows.append([
+                    model, trainer, str(r["processes"]), str(r["batch_size"]),
+                    f"{r['batches_per_s']:.2f}", f"{r['optimizer_steps_per_s']:.2f}",
+                    f"{r['images_per_s']:.0f}", f"{r['loader_batches_per_s']:.0f}",
+                    "-" if memory is None else f"{memory:.2f}",
+                ])  # fmt: skip
+                print(markdown_table(columns, rows[-1:])[-1], flush=True)
+    block = machine.block()
+    print(f"\n{describe_machine(block)}")
+    if args.record:
+        write_record(args.record, block, columns, rows)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ import pytest
 import torch
 
 from genlab.machine import describe_machine
+from genlab.markdown import markdown_table
 from genlab.metrics.calibration import reference_sets
+from genlab.results import RESULTS_DIR_VARIABLE, load_record
 from tests.helpers import assert_machine_block, assert_user_error, run_cli
 
 
@@ -55,6 +57,8 @@ def test_calibration_orders_the_reference_sets_as_a_metric_must(
         f"metrics.cache_dir={tmp_path / 'cache'}",
         f"data.root={fashion_mnist_root}",
         f"hydra.run.dir={run_dir}",
+        "record=calibration_small",
+        env={RESULTS_DIR_VARIABLE: str(tmp_path / "results")},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((run_dir / "calibration.json").read_text())
@@ -76,6 +80,12 @@ def test_calibration_orders_the_reference_sets_as_a_metric_must(
     # The machine that made the numbers, in the results and under the table.
     assert_machine_block(results["machine"], precision="32-true", threads=torch.get_num_threads())
     assert table.rstrip().endswith(describe_machine(results["machine"]))
+    # record=NAME: the same table as a results record, for the docs to render.
+    record = load_record("calibration_small", tmp_path / "results")
+    assert record["machine"] == results["machine"] and record["command"].startswith(
+        "python scripts/calibrate_metrics.py num_images=600 "
+    )
+    assert "\n".join(markdown_table(record["table"]["columns"], record["table"]["rows"])) in table
 
 
 @pytest.mark.parametrize(
@@ -86,6 +96,7 @@ def test_calibration_orders_the_reference_sets_as_a_metric_must(
             "reference set '10 classes dropped': cannot drop 10 of 10 classes",
         ),
         (['sets=["blur sigma=3"]'], "sets names ['blur sigma=3'], which are not reference sets"),
+        (["record=../calibration"], "record name '../calibration': use lower-case letters"),
     ],
 )
 def test_calibration_refuses_impossible_sets(

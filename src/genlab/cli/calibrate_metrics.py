@@ -18,6 +18,7 @@ from genlab.errors import ConfigError
 from genlab.machine import describe_machine
 from genlab.markdown import markdown_table
 from genlab.metrics.keys import BY_NAME, SCORE_NAMES
+from genlab.results import check_name, write_record
 from genlab.tracking.summary import MACHINE_KEY
 
 log = logging.getLogger("genlab.calibrate")
@@ -38,6 +39,8 @@ def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
 
     if not isinstance(cfg.num_images, int) or cfg.num_images < 2:
         raise ConfigError(f"num_images must be an integer >= 2, got {cfg.num_images!r}")
+    if cfg.record is not None:
+        check_name(cfg.record)
     machine = MachineRecord(precision=PRECISION)
     protocol = MetricProtocol.from_config(cfg.metrics)
     datamodule = instantiate(cfg.data)
@@ -75,28 +78,34 @@ def calibrate(cfg: DictConfig) -> list[dict[str, Any]]:
     table = calibration_table(rows, HydraConfig.get().runtime.choices.data, block)
     (run_dir / TABLE_FILE).write_text(table)
     log.info("%s\ntable: %s", table, run_dir / TABLE_FILE)
+    if cfg.record is not None:
+        write_record(cfg.record, block, *calibration_cells(rows))
     return rows
 
 
 def calibration_table(rows: list[dict[str, Any]], data: str, machine: dict[str, Any]) -> str:
-    scores = [name for name in SCORE_NAMES if any(name in row for row in rows)]
     first = rows[0]
     lines = [
         f"Reference sets of `{data}` (training split) against its `{first['metric_real_split']}` "
         f"split ({first['metric_num_real']} images), `{first['metric_extractor']}` features.",
         "",
-        *markdown_table(
-            ["set", "images", *(BY_NAME[s].label for s in scores)],
-            (
-                [row["set"], str(row["metric_num_generated"])]
-                + [_format(row.get(s), BY_NAME[s].digits + 1) for s in scores]
-                for row in rows
-            ),
-        ),
+        *markdown_table(*calibration_cells(rows)),
         "",
         describe_machine(machine),
     ]
     return "\n".join(lines) + "\n"
+
+
+def calibration_cells(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """The table's columns and display cells: the set, its image count, its scores."""
+    scores = [name for name in SCORE_NAMES if any(name in row for row in rows)]
+    columns = ["set", "images", *(BY_NAME[s].label for s in scores)]
+    cells = [
+        [row["set"], str(row["metric_num_generated"])]
+        + [_format(row.get(s), BY_NAME[s].digits + 1) for s in scores]
+        for row in rows
+    ]
+    return columns, cells
 
 
 def _format(value: float | None, digits: int) -> str:
