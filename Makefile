@@ -4,12 +4,13 @@
 #   make test         set up, then run the tests (the full suite, as CI does)
 #   make test-fast    set up, then the tests not marked slow (a few minutes, for every change)
 #   make lint         ruff's linter and formatter check
-# Extra arguments: make quickstart ARGS="seed=1"; make test PYTEST_ARGS="-m 'not slow'"
+#   make gpu-check    set up, then the GPU acceptance check (docs/scaling_out.md; ARGS="--device cpu")
+# Extra arguments: make quickstart ARGS="seed=1"; make gpu-check ARGS="--device cpu"; make test PYTEST_ARGS="-m 'not slow'"
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: setup quickstart test test-fast lint clean-outputs
+.PHONY: setup quickstart test test-fast lint gpu-check clean-outputs
 
 setup:
 	bash scripts/setup.sh
@@ -25,6 +26,9 @@ test-fast: setup
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+gpu-check: setup
+	$(PYTHON) scripts/gpu_check.py $(ARGS)
 
 # Removes every run dir under outputs/ (keeps outputs/.gitkeep).
 clean-outputs:
