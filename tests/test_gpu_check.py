@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 from genlab.accelerators import check_accelerator_available
 from genlab.cli.train import train
 from genlab.errors import ConfigError
+from genlab.gpu_check import run_gpu_check
 from genlab.gpu_check.budget import MODELS, PRECISIONS
 from genlab.models import load_checkpoint
 from tests.helpers import (
@@ -71,6 +72,12 @@ def test_the_check_on_a_machine_without_a_gpu_says_so_in_one_line(tmp_path: Path
     result = run_cli("gpu_check", cwd=tmp_path, env=NO_GPU)
     assert_user_error(result, "--device cuda needs a CUDA GPU", "no CUDA GPU", "--device cpu")
     assert not (tmp_path / "outputs").exists()
+
+
+def test_overrides_that_do_not_compose_stop_the_check_before_it_runs(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nosuchkey=1 do not compose"):
+        run_gpu_check("cpu", tmp_path / "check", ["nosuchkey=1"])
+    assert not (tmp_path / "check").exists()
 
 
 @pytest.mark.parametrize("trainer", GPU_TRAINERS)

@@ -37,11 +37,13 @@ def run_gpu_check(
     check_device(device)  # before Lightning loads: a machine without a GPU hears it at once
     from genlab.gpu_check.ddp import CPU_PROCESSES, ddp_checks
     from genlab.gpu_check.fid import fid_checks
+    from genlab.gpu_check.runs import compose
     from genlab.gpu_check.speed import speed_checks
     from genlab.gpu_check.training import training_checks
     from genlab.machine import MachineRecord
 
     budget, runs_dir, overrides = BUDGETS[device], out_dir / "runs", list(overrides)
+    compose(overrides, runs_dir, budget)  # overrides that do not compose: one line, no rows
     machine, started = MachineRecord(precision=None), time.monotonic()
     parts: dict[str, Callable[[], Iterable[CheckResult]]] = {
         "training": lambda: training_checks(budget, runs_dir, overrides),
@@ -102,4 +104,5 @@ def run_part(part: str, run: Callable[[], Iterable[CheckResult]]) -> list[CheckR
     except Exception as exc:  # a bug or a broken machine: the row says which, the log has it
         log.exception("gpu check: %s raised", part)
         message = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
-    return [*rows, CheckResult(part, "the rest", FAILED, message, time.monotonic() - started)]
+    name = "the rest" if rows else "all"
+    return [*rows, CheckResult(part, name, FAILED, message, time.monotonic() - started)]
