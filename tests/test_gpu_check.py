@@ -83,7 +83,7 @@ def test_overrides_that_do_not_compose_stop_the_check_before_it_runs(tmp_path: P
 @pytest.mark.parametrize("trainer", GPU_TRAINERS)
 def test_gpu_trainers_compose_and_are_refused_without_a_gpu(trainer: str, tmp_path: Path) -> None:
     """Each GPU trainer in each precision composes, and without a GPU the check that
-    check_train_config makes before anything is loaded refuses it with the CPU's configs."""
+    train() makes before anything is loaded refuses it with the CPU's configs."""
     for precision in GPU_PRECISIONS:
         cfg = compose_train([f"trainer={trainer}", f"trainer.precision={precision}"], tmp_path)
         assert (cfg.trainer.accelerator, cfg.trainer.precision) == ("gpu", precision)

@@ -36,7 +36,6 @@ def compose_train_config(overrides: Iterable[str], output_dir: Path) -> DictConf
 def check_train_config(cfg: DictConfig) -> None:
     """Raises :class:`ConfigError` with the fix for the first invalid value found."""
     # Lightning's strategies only here: composing a config needs no Lightning.
-    from genlab.accelerators import check_accelerator_available
     from genlab.distributed.strategy import check_strategy_fits_model
 
     trainer = cfg.trainer
@@ -69,7 +68,6 @@ def check_train_config(cfg: DictConfig) -> None:
         raise ConfigError(f"metrics.num_samples must be a positive integer, got {num_samples!r}")
     check_model_values(cfg.model)
     check_strategy_fits_model(trainer.get("strategy"), cfg.model._target_)
-    check_accelerator_available(trainer)
 
 
 def _integer_of_at_least(low: int) -> Callable[[Any], bool]:

@@ -81,10 +81,7 @@ def ddp_skip_reason(budget: Budget, checks: Sequence[str] | None) -> str | None:
         gpus = cuda_gpu_count()
         return None if gpus >= 2 else f"needs 2 or more GPUs, found {gpus}"
     if checks is None or "ddp" not in checks:
-        return (
-            "on a CPU only when named: --device cpu --checks ddp (2 gloo processes, about a "
-            "minute on 2 cores)"
-        )
+        return "on a CPU only when named: --device cpu --checks ddp (2 gloo processes per model)"
     return None
 
 
