@@ -5,12 +5,13 @@
 #   make test-fast    set up, then the tests not marked slow (a few minutes, for every change)
 #   make lint         ruff's linter and formatter check
 #   make docs         render the docs' measured tables from their records in docs/results/
-# Extra arguments: make quickstart ARGS="seed=1"; make test PYTEST_ARGS="-m 'not slow'"
+#   make gpu-check    set up, then the GPU acceptance check (docs/scaling_out.md; ARGS="--device cpu")
+# Extra arguments: make quickstart ARGS="seed=1"; make gpu-check ARGS="--device cpu"; make test PYTEST_ARGS="-m 'not slow'"
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: setup quickstart test test-fast lint docs clean-outputs
+.PHONY: setup quickstart test test-fast lint docs gpu-check clean-outputs
 
 setup:
 	bash scripts/setup.sh
@@ -30,6 +31,9 @@ lint: setup
 # Needs no set-up: the renderer uses the standard library only.
 docs:
 	python3 scripts/render_docs.py
+
+gpu-check: setup
+	$(PYTHON) scripts/gpu_check.py $(ARGS)
 
 # Removes every run dir under outputs/ (keeps outputs/.gitkeep).
 clean-outputs:

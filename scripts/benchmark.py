@@ -21,13 +21,21 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-import pytorch_lightning as pl
 import torch
 import torch_fidelity
 from hydra.utils import instantiate
 from torch.utils.flop_counter import FlopCounterMode
 
-from genlab.benchmarking import QUIET, BatchClock, StopAfter, loader_batches_per_s, rates
+from genlab.benchmarking import (
+    QUIET,
+    BatchClock,
+    StopAfter,
+    gan_batch,
+    loader_batches_per_s,
+    plain_seconds_per_batch,
+    plain_setup,
+    rates,
+)
 from genlab.cli.train import train
 from genlab.config import compose_train_config
 from genlab.data.base import UInt8RGB
@@ -43,46 +51,6 @@ from genlab.results import add_record_option, figure_cell, write_record
 def lightning_seconds_per_batch(cfg, batches: int, warmup: int) -> float:
     summary = train(cfg, extra_callbacks=[BatchClock(warmup), StopAfter(warmup + batches)])
     return 1.0 / rates(summary)["batches_per_s"]
-
-
-def gan_batch(model: GAN, opt_g, opt_d, real: torch.Tensor) -> None:
-    """One batch of genlab's GAN algorithm, written as a plain PyTorch loop: a discriminator
-    step on it, then a generator step (n_disc=1), the other network frozen in each."""
-    generator, discriminator, loss = model.generator, model.discriminator, model.loss
-    with torch.no_grad():
-        fake = generator(torch.randn(real.size(0), model.latent_dim))
-    d_loss = loss.discriminator(discriminator(real), discriminator(fake))
-    opt_d.zero_grad(set_to_none=True)
-    d_loss.backward()
-    opt_d.step()
-    discriminator.requires_grad_(False)
-    g_loss = loss.generator(discriminator(generator(torch.randn(real.size(0), model.latent_dim))))
-    opt_g.zero_grad(set_to_none=True)
-    g_loss.backward()
-    opt_g.step()
-    discriminator.requires_grad_(True)
-
-
-def plain_setup(cfg) -> tuple[GAN, Any, Any, Any]:
-    pl.seed_everything(cfg.seed)
-    datamodule = instantiate(cfg.data)
-    datamodule.prepare_data()
-    datamodule.setup("fit")
-    model: GAN = instantiate(cfg.model)
-    model.train()
-    opt_g = model.optimizer_g(model.generator.parameters())
-    opt_d = model.optimizer_d(model.discriminator.parameters())
-    return model, opt_g, opt_d, datamodule
-
-
-def plain_seconds_per_batch(cfg, batches: int, warmup: int) -> float:
-    model, opt_g, opt_d, datamodule = plain_setup(cfg)
-    loader = iter(datamodule.train_dataloader())
-    times = []
-    for _ in range(warmup + batches):
-        gan_batch(model, opt_g, opt_d, GAN.images_of(next(loader)))
-        times.append(time.perf_counter())
-    return (times[-1] - times[warmup - 1]) / batches
 
 
 def flops_per_batch(cfg) -> int:

@@ -1,12 +1,19 @@
-"""What genlab's benchmark scripts share: quiet training overrides and batch timing callbacks."""
+"""What genlab's benchmark scripts share: quiet training overrides, batch timing callbacks and
+genlab's GAN algorithm as a plain PyTorch loop (the floor the Lightning module is measured
+against)."""
 
 from __future__ import annotations
 
 import itertools
 import time
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from genlab.models import GAN
 
 # Training only: no logger, no metrics, no progress bar.
 QUIET = [
@@ -27,8 +34,10 @@ class BatchClock(pl.Callback):
         self.times: list[float] = []
         self.steps: list[int] = []
 
-    def on_train_batch_end(self, trainer: pl.Trainer, *_) -> None:
-        self.times.append(time.perf_counter())
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, *_: Any
+    ) -> None:
+        self.times.append(finished_at(pl_module.device))
         self.steps.append(trainer.global_step)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -46,6 +55,14 @@ class BatchClock(pl.Callback):
                 torch.cuda.max_memory_allocated(pl_module.device) / 2**30
             )
         trainer.callback_metrics.update({k: torch.tensor(v) for k, v in measured.items()})
+
+
+def finished_at(device: torch.device) -> float:
+    """The time once the work queued on ``device`` is done: CUDA runs kernels after the Python
+    call that launched them returns, so a clock read without waiting times the launches."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
 
 
 class StopAfter(pl.Callback):
@@ -79,3 +96,55 @@ def rates(summary: dict) -> dict[str, float]:
     return {
         k.removeprefix("benchmark/"): v for k, v in summary.items() if k.startswith("benchmark/")
     }
+
+
+def gan_batch(model: GAN, opt_g: Any, opt_d: Any, real: torch.Tensor) -> None:
+    """One batch of genlab's GAN algorithm, written as a plain PyTorch loop: a discriminator
+    step on it, then a generator step (n_disc=1), the other network frozen in each."""
+    generator, discriminator, loss = model.generator, model.discriminator, model.loss
+    size, device = real.size(0), real.device
+    with torch.no_grad():
+        fake = generator(torch.randn(size, model.latent_dim, device=device))
+    d_loss = loss.discriminator(discriminator(real), discriminator(fake))
+    opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_d.step()
+    discriminator.requires_grad_(False)
+    g_loss = loss.generator(
+        discriminator(generator(torch.randn(size, model.latent_dim, device=device)))
+    )
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    discriminator.requires_grad_(True)
+
+
+def plain_setup(
+    cfg: DictConfig, device: str = "cpu"
+) -> tuple[GAN, Any, Any, pl.LightningDataModule]:
+    """The GAN of ``cfg`` on ``device`` in training mode, its two optimizers and its data."""
+    pl.seed_everything(cfg.seed)
+    datamodule = instantiate(cfg.data)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    model: GAN = instantiate(cfg.model).to(device)
+    model.train()
+    opt_g = model.optimizer_g(model.generator.parameters())
+    opt_d = model.optimizer_d(model.discriminator.parameters())
+    return model, opt_g, opt_d, datamodule
+
+
+def plain_seconds_per_batch(
+    cfg: DictConfig, batches: int, warmup: int, device: str = "cpu", compiled: bool = False
+) -> float:
+    """Seconds per batch of :func:`gan_batch` after ``warmup`` batches; ``compiled``: the
+    networks through ``torch.compile`` as ``compile.enabled=true`` compiles them."""
+    model, opt_g, opt_d, datamodule = plain_setup(cfg, device)
+    if compiled:
+        model.compile_networks(backend=cfg.compile.backend, mode=cfg.compile.mode)
+    loader = (batch for _ in itertools.count() for batch in datamodule.train_dataloader())
+    times = []
+    for _ in range(warmup + batches):
+        gan_batch(model, opt_g, opt_d, GAN.images_of(next(loader)).to(device))
+        times.append(finished_at(torch.device(device)))
+    return (times[-1] - times[warmup - 1]) / batches

@@ -13,6 +13,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from genlab.accelerators import check_accelerator_available
 from genlab.cli.app import hydra_app
 from genlab.cli.console import quiet_console
 from genlab.config import check_train_config
@@ -62,6 +63,7 @@ def train(
     from genlab.tracking import wandb_run
 
     check_train_config(cfg)
+    check_accelerator_available(cfg.trainer)  # before the data and the model are loaded
     run_dir, rank_zero = Path(cfg.paths.output_dir), rank_zero_only.rank == 0
     stop_signals, started = ckpts.StopSignals(), time.monotonic()
     with DirectoryLock(run_dir) if rank_zero else nullcontext(), stop_signals.installed():
