@@ -332,6 +332,21 @@ def test_degenerate_runs_get_no_verdict_and_unreachable_seed_counts_say_so(
     assert "⚠ Degenerate runs" in result.stderr and "not reachable at this budget" in result.stderr
 
 
+def test_a_difference_within_the_evaluation_noise_gets_no_verdict() -> None:
+    """One checkpoint re-scored with other metric seeds moves FID by 0.5: a difference of 0.4
+    between two variants tells them apart no better; unmeasured noise refuses nothing."""
+    from collections import namedtuple
+
+    from genlab.compare.report import DEGENERATE_VERDICT, NOISE_VERDICT, _refusal
+
+    Pair = namedtuple("Pair", "a b verdict difference eval_std")
+    better = "a is better"
+    assert _refusal(Pair("a", "b", better, -0.4, 0.5), set()) == NOISE_VERDICT
+    assert _refusal(Pair("a", "b", better, -0.6, 0.5), set()) is None
+    assert _refusal(Pair("a", "b", better, -0.4, float("nan")), set()) is None
+    assert _refusal(Pair("a", "b", better, -9.0, 0.5), {"b"}) == DEGENERATE_VERDICT
+
+
 def test_table_cells_use_the_decimals_of_the_spread() -> None:
     from genlab.compare.report import _cell
 
