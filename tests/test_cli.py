@@ -134,6 +134,8 @@ def test_eval_noise_rescores_a_checkpoint_as_evaluate_does_with_other_seeds(
         )
         assert result.returncode == 0, result.stderr[-3000:]
         fids.append(read_summary(tmp_path / f"eval{seed}")["fid"])
+        # evaluate.py judges the grey samples as training did.
+        assert read_summary(tmp_path / f"eval{seed}")["degenerate"]["flag"] is True
     # Two variants x two seeds: copies of the run, with another config value and other finals.
     for variant, max_steps in (("a", 30), ("b", 40)):
         for seed in (0, 1):

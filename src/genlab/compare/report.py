@@ -127,7 +127,9 @@ def compare_runs(
         columns=["metric", "a", "b", *_SEED_COLUMNS],
     )
     verdicts = verdicts.merge(budgets, on=["metric", "a", "b"], how="left")
-    degenerate_variants = {label for label in table["variant"] if _is_flagged(table, label)}
+    degenerate_variants = {
+        variant.label for variant in variants if any(str(r.dir) in flagged for r in variant.runs)
+    }
     verdicts["verdict"] = [
         _refusal(v, degenerate_variants) or v.verdict for v in verdicts.itertuples(index=False)
     ]
@@ -164,10 +166,6 @@ def compare_runs(
 
 DEGENERATE_VERDICT = f"n/a: degenerate runs {degenerate.MARK}"
 NOISE_VERDICT = "n/a: within evaluation noise"
-
-
-def _is_flagged(table: pd.DataFrame, label: str) -> bool:
-    return bool(table.loc[table["variant"] == label, "degenerate"].iloc[0])
 
 
 def _refusal(v: Any, degenerate_variants: set[str]) -> str | None:

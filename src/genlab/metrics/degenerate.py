@@ -7,7 +7,8 @@ The thresholds and why (docs/metrics.md, "Degenerate results", has the numbers):
 - ``SAMPLE_STD_FLOOR``: the mean over pixels of the standard deviation across the evaluated
   samples, as a fraction of the pixel range. Fashion-MNIST's test images: 0.274; its least
   varied class alone (sneakers): 0.126; GANs after 20 to 30 steps (grey images): 0.008 to 0.029;
-  a blank image: 0. 0.05 sits between the grey images and a model that draws one class.
+  ``budget=smoke`` runs of reproduce.py (12 steps): 0 to 0.0005; a blank image: 0. 0.05 sits
+  between the grey images and a model that draws one class.
 - ``IS_FLOOR_MARGIN``: IS is 1 when every image gets the same class distribution. 20-step runs
   score 1.0000 to 1.0015, a blank set 1.000, uniform noise 1.097, real images of one class
   1.304: an IS within 0.01 of 1 is the floor.
