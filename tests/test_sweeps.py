@@ -179,6 +179,10 @@ def test_smoke_sweep_runs_three_trials(smoke_sweep: dict) -> None:
         assert history[-1]["fid"] == summary["fid"]
     md = (smoke_sweep["dir"] / "trials.md").read_text()
     assert md.count("| ok |") == 3
+    # 20 steps leave grey samples: every trial is degenerate, and none is named best.
+    assert done["degenerate"].str.contains("IS at its floor of 1").all()
+    assert "★" not in md and md.count("| ⚠ |") == 3
+    assert "No best trial: every scored trial is degenerate" in smoke_sweep["log"]
 
 
 @pytest.mark.slow
