@@ -104,6 +104,20 @@ def test_run_dir_is_complete(quickstart_run: Path) -> None:
     assert_machine_block(summary["machine"], precision="32-true", threads=torch.get_num_threads())
 
 
+def test_a_run_of_grey_samples_is_flagged_degenerate_in_its_summary(quickstart_run: Path) -> None:
+    """30 steps leave the GAN drawing near-identical grey images: summary.json names the run
+    degenerate and why, its end-of-run block says so, and its status stays ok."""
+    summary = read_summary(quickstart_run)
+    assert summary["status"] == "ok"
+    assert summary["sample_pixel_std"] < 0.05
+    flagged = summary["degenerate"]
+    assert flagged["flag"] is True
+    assert any(r.startswith("near-constant samples (pixel std") for r in flagged["reasons"])
+    assert any(r.startswith("IS at its floor of 1") for r in flagged["reasons"])
+    console = (quickstart_run.parent / "console.txt").read_text()
+    assert "degenerate:  near-constant samples" in console
+
+
 @pytest.mark.slow
 def test_eval_noise_rescores_a_checkpoint_as_evaluate_does_with_other_seeds(
     quickstart_run: Path, tmp_path: Path
@@ -120,6 +134,8 @@ def test_eval_noise_rescores_a_checkpoint_as_evaluate_does_with_other_seeds(
         )
         assert result.returncode == 0, result.stderr[-3000:]
         fids.append(read_summary(tmp_path / f"eval{seed}")["fid"])
+        # evaluate.py judges the grey samples as training did.
+        assert read_summary(tmp_path / f"eval{seed}")["degenerate"]["flag"] is True
     # Two variants x two seeds: copies of the run, with another config value and other finals.
     for variant, max_steps in (("a", 30), ("b", 40)):
         for seed in (0, 1):

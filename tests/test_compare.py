@@ -290,6 +290,63 @@ def test_compare_prints_the_seed_counts_of_two_variants_over_three_seeds(
     assert_user_error(unknown, "min_effect names coverage")
 
 
+def test_degenerate_runs_get_no_verdict_and_unreachable_seed_counts_say_so(
+    tmp_path: Path,
+) -> None:
+    """Three variants: two close ones (a difference that would need thousands of seeds) and
+    one whose runs sit at the metric floors, as 20-step runs of grey images do."""
+    root = tmp_path / "runs"
+    finals = {
+        "genlab.losses.HingeLoss": [(10.0, 3.0), (14.0, 3.4), (12.0, 3.2)],
+        "genlab.losses.LSLoss": [(10.1, 3.01), (14.1, 3.41), (12.1, 3.21)],
+        "genlab.losses.MinimaxLoss": [(72.9, 1.0001), (72.8, 1.00012), (72.7, 1.00009)],
+    }
+    for loss, values in finals.items():
+        for seed, (fid, inception) in enumerate(values):
+            floor = {"precision": 0.0, "recall": 0.0} if loss.endswith("MinimaxLoss") else {}
+            write_run(root, loss, seed, {"fid": fid, "is_mean": inception, **floor})
+    out = tmp_path / "cmp"
+    result = run_cli("compare", str(root), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    hinge, ls, minimax = (f"model.loss._target_={loss}" for loss in finals)
+    pairs = pd.read_csv(out / "pairwise.csv").set_index(["metric", "a", "b"])
+    assert pairs.loc[("fid", hinge, ls), "verdict"] == "no significant difference"
+    assert pairs.loc[("fid", hinge, ls), "seeds_needed"] > 100
+    for metric in ("fid", "is_mean"):
+        for other in (hinge, ls):
+            assert pairs.loc[(metric, other, minimax), "verdict"] == "n/a: degenerate runs ⚠"
+    md = (out / "comparison.md").read_text()
+    assert f"| `{minimax}` ⚠ | 3 |" in md and f"| `{hinge}` | 3 |" in md
+    assert "⚠ Degenerate runs" in md
+    assert "MinimaxLoss_seed0: IS at its floor of 1 (1.0001); precision and recall both 0" in md
+    rows = [line for line in md.splitlines() if line.startswith(f"| fid | `{hinge}` | `{ls}`")]
+    assert rows[-1].endswith("| not reachable at this budget |")  # the seed-count table's
+    refused = [line for line in md.splitlines() if line.endswith("| n/a: degenerate runs ⚠ |")]
+    assert len(refused) == 4 and all("|  |  |  |  |" in line for line in refused)
+    assert "is better" not in md
+    table = pd.read_csv(out / "comparison.csv").set_index("variant")
+    assert (
+        table.loc[minimax, "degenerate"] == "MinimaxLoss_seed0 MinimaxLoss_seed1 MinimaxLoss_seed2"
+    )
+    assert table[["degenerate"]].loc[[hinge, ls]].isna().all().all()
+    assert "⚠ Degenerate runs" in result.stderr and "not reachable at this budget" in result.stderr
+
+
+def test_a_difference_within_the_evaluation_noise_gets_no_verdict() -> None:
+    """One checkpoint re-scored with other metric seeds moves FID by 0.5: a difference of 0.4
+    between two variants tells them apart no better; unmeasured noise refuses nothing."""
+    from collections import namedtuple
+
+    from genlab.compare.report import DEGENERATE_VERDICT, NOISE_VERDICT, _refusal
+
+    Pair = namedtuple("Pair", "a b verdict difference eval_std")
+    better = "a is better"
+    assert _refusal(Pair("a", "b", better, -0.4, 0.5), set()) == NOISE_VERDICT
+    assert _refusal(Pair("a", "b", better, -0.6, 0.5), set()) is None
+    assert _refusal(Pair("a", "b", better, -0.4, float("nan")), set()) is None
+    assert _refusal(Pair("a", "b", better, -9.0, 0.5), {"b"}) == DEGENERATE_VERDICT
+
+
 def test_table_cells_use_the_decimals_of_the_spread() -> None:
     from genlab.compare.report import _cell
 

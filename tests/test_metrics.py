@@ -19,6 +19,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from genlab.data import FashionMNISTDataModule
 from genlab.data.base import UInt8RGB
 from genlab.errors import CheckpointError
+from genlab.metrics import degenerate
 from genlab.metrics.density_coverage import density_coverage
 from genlab.metrics.domain import DomainFeatureExtractor, register_domain_extractors
 from genlab.metrics.evaluator import Evaluator
@@ -310,3 +311,21 @@ def test_damaged_domain_weights_are_rejected(tmp_path: Path) -> None:
     bad.write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="does not hold weights"):
         protocol(weights_path=str(bad))
+
+
+def test_constant_samples_are_flagged_and_real_images_are_not(
+    fashion_mnist: FashionMNISTDataModule, real_train: torch.Tensor
+) -> None:
+    """A generator that draws one grey image, scored as every run is: the spread of its
+    samples is 0 and its scores sit at their floors; real images pass every check."""
+    evaluator = Evaluator(protocol(num_samples=256, num_real=1000), fashion_mnist, None)
+    grey = torch.full((256, 1, 28, 28), 128, dtype=torch.uint8)
+    constant = evaluator.score(UInt8RGB.from_tensor(grey))
+    assert constant[degenerate.SAMPLE_STD_KEY] == 0
+    assert constant["is_mean"] == pytest.approx(1.0, abs=1e-6)
+    assert constant["precision"] == 0 and constant["recall"] == 0
+    flagged = degenerate.record(constant)[degenerate.DEGENERATE_KEY]
+    assert flagged["flag"] and len(flagged["reasons"]) == 3
+    real = evaluator.score(UInt8RGB.from_tensor(real_train[:256]))
+    assert real[degenerate.SAMPLE_STD_KEY] > 5 * degenerate.SAMPLE_STD_FLOOR
+    assert degenerate.record(real) == {degenerate.DEGENERATE_KEY: {"flag": False, "reasons": []}}

@@ -56,14 +56,20 @@ def test_table_runs_reports_paper_vs_genlab_and_only_reruns_what_is_missing(
     }
 
     report = (out / "paper_vs_genlab.md").read_text()
-    rows = {line.split(" | ")[0].lstrip("| "): line for line in report.splitlines()}
+    rows = {line.split(" | ")[0].lstrip("| ").rstrip(" ⚠"): line for line in report.splitlines()}
     assert "| 26.5 |" in rows["NS GAN"] and "| 2/2 |" in rows["NS GAN"]
     assert "| 44-59 |" in rows["VAE"] and "| 2/2 |" in rows["VAE"]
     fid = sorted(summaries[("vae", s)]["fid"] for s in (0, 1))
     mean = sum(fid) / 2
     std = abs(fid[1] - fid[0]) / math.sqrt(2)
     assert f"{mean:.2f} ± {std:.2f}" in rows["VAE"]
-    assert "Kendall's tau" in report and "budget `smoke`" in report
+    assert "budget `smoke`" in report
+    # 12 steps leave grey samples: every run is named degenerate, and nothing is ranked.
+    assert all(s["degenerate"]["flag"] for s in summaries.values())
+    assert "| NS GAN ⚠ |" in report and "| VAE ⚠ |" in report
+    assert "Kendall's tau" not in report
+    assert "No rank correlation: the runs of NS GAN, VAE are degenerate" in report
+    assert "is better" not in (out / "comparison" / "comparison.md").read_text()
     machine = describe_machine(summaries[("vae", 0)]["machine"], load=False)
     assert "## Machines\n\n- NS GAN seed 0, 1; VAE seed 0, 1, load average " in report
     assert machine in report
@@ -130,6 +136,40 @@ def test_report_lists_runs_that_did_not_end_ok() -> None:
     assert "| NS GAN | 26.5 | 30.00 | 3.00 | n/a | 1/2 (diverged seed 1) | 2 | 1 |" in report
     assert "| WGAN | 21.5 | 40.00 | n/a | n/a | 1/2 (failed seed 1) | 1 | 2 |" in report
     assert "(0 of 1 pairs in the same order)" in report
+
+
+def test_degenerate_runs_get_no_rank_and_no_rank_correlation() -> None:
+    """Scores at their floors, as `budget=smoke` leaves them: grey samples, IS 1, precision
+    and recall 0, two models with one FID. The report names the runs and ranks nothing; with
+    one model left that is not degenerate, still nothing."""
+    baseline = load_baseline("lucic2018_fashion_mnist")
+    ns_gan, vae = (next(v for v in baseline.variants if v.name == n) for n in ("ns_gan", "vae"))
+    wgan = BaselineVariant("wgan", "WGAN", "lucic2018/fashion_mnist_wgan", 21.5)
+    grey = {"status": "ok", "is_mean": 1.00001, "precision": 0.0, "recall": 0.0}
+    results = [
+        RunResult(ns_gan, 0, Path("r0"), {**grey, "fid": 81.34291836787297}),
+        RunResult(vae, 0, Path("r1"), {"status": "ok", "fid": 81.34291836787297, "is_mean": 3.1}),
+        RunResult(wgan, 0, Path("r2"), {"status": "ok", "fid": 40.0, "sample_pixel_std": 0.02}),
+    ]
+    report = paper_vs_genlab(
+        baseline, baseline.budget("smoke"), results, "genlab-fashion-mnist-cnn"
+    )
+    assert "Kendall's tau" not in report
+    assert "No rank correlation: the runs of NS GAN, VAE, WGAN are degenerate" in report
+    assert "| NS GAN ⚠ | 26.5 | 81.34 | 1.00 | n/a | 1/1 | 2 | n/a |" in report
+    assert "- NS GAN seed 0: IS at its floor of 1 (1.0000); precision and recall both 0" in report
+    assert (
+        "- VAE seed 0: the same FID as ns_gan to 9 digits (81.3429184): constant output" in report
+    )
+    assert "- WGAN seed 0: near-constant samples (pixel std across samples 0.02 < 0.05)" in report
+    # Two models left: ranked, the flagged one named as left out.
+    healthy = RunResult(vae, 0, Path("r1"), {"status": "ok", "fid": 50.0, "is_mean": 3.1})
+    wgan_ok = RunResult(wgan, 0, Path("r2"), {"status": "ok", "fid": 40.0, "is_mean": 3.0})
+    report = paper_vs_genlab(
+        baseline, baseline.budget("smoke"), [results[0], healthy, wgan_ok], None
+    )
+    assert "(1 of 1 pairs in the same order)" in report
+    assert "Left out of the ranking as degenerate: NS GAN." in report
 
 
 def test_report_names_the_machines_that_made_the_runs() -> None:

@@ -25,7 +25,7 @@ from genlab.errors import ConfigError
 from genlab.sweeps.definition import SweepDefinition, schema_violations
 from genlab.sweeps.local import trial_folder_name
 from genlab.sweeps.search_space import grid_size, make_sampler, suggest
-from genlab.sweeps.table import write_tables
+from genlab.sweeps.table import best_row, trial_rows, write_tables
 from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.summary import read_summary
 from tests.helpers import (
@@ -179,6 +179,10 @@ def test_smoke_sweep_runs_three_trials(smoke_sweep: dict) -> None:
         assert history[-1]["fid"] == summary["fid"]
     md = (smoke_sweep["dir"] / "trials.md").read_text()
     assert md.count("| ok |") == 3
+    # 20 steps leave grey samples: every trial is degenerate, and none is named best.
+    assert done["degenerate"].str.contains("IS at its floor of 1").all()
+    assert "★" not in md and md.count("| ⚠ |") == 3
+    assert "No best trial: every scored trial is degenerate" in smoke_sweep["log"]
 
 
 @pytest.mark.slow
@@ -480,6 +484,34 @@ def test_compare_variants_notebook_on_real_runs(
         assert (out / png).stat().st_size > 0
     assert "3 variants from 4 runs" in outputs and outputs.count("image/png") >= 3
     assert "HingeLoss" in outputs
+
+
+def test_degenerate_trials_are_never_the_best_trial(tmp_path: Path) -> None:
+    """Trials at the metric floors, or two settings with one FID (constant output), are
+    marked and never best; with none left, no trial is."""
+    definition = load_definition("smoke")
+    grey = ["IS at its floor of 1 (1.0001)", "precision and recall both 0"]
+    rows = [
+        {"trial": 0, "status": "ok", "genlab/fid": 60.5, "model.loss._target_": "genlab.losses.HingeLoss"},
+        {"trial": 1, "status": "ok", "genlab/fid": 12.5, "model.loss._target_": "genlab.losses.NonSaturatingLoss", "degenerate": grey},
+        {"trial": 2, "status": "ok", "genlab/fid": 72.81706657919932, "model.loss._target_": "genlab.losses.LeastSquaresLoss"},
+        {"trial": 3, "status": "ok", "genlab/fid": 72.81706657919932, "model.loss._target_": "genlab.losses.MinimaxLoss"},
+    ]  # fmt: skip
+    study = optuna.create_study()
+    for row in rows:
+        trial = study.ask()
+        trial.set_user_attr("status", "ok")
+        trial.set_user_attr("params", {"model.loss._target_": row["model.loss._target_"]})
+        trial.set_user_attr("degenerate", row.get("degenerate", []))
+        study.tell(trial, row["genlab/fid"])
+    table = trial_rows(study, definition)
+    assert [bool(r["degenerate"]) for r in table] == [False, True, True, True]
+    assert "the same FID as ['genlab.losses.MinimaxLoss'] to 9 digits" in table[2]["degenerate"]
+    assert best_row(definition, table)["trial"] == 0
+    write_tables(tmp_path, definition, table)
+    lines = (tmp_path / "trials.md").read_text().splitlines()
+    assert lines[2].startswith("| ⚠ | 1 | ok | 12.5 |") and lines[3].startswith("| ★ | 0 | ok |")
+    assert best_row(definition, [r for r in table if r["trial"] != 0]) is None
 
 
 def closed_port() -> int:

@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 import torch
 
 from genlab.callbacks.every_n_steps import EveryNSteps
+from genlab.metrics import degenerate
 from genlab.metrics.evaluator import Evaluator
 from genlab.models.base import GenerativeModule
 from genlab.process import await_verdict
@@ -135,10 +136,14 @@ class FidelityMetrics(EveryNSteps):
         return f"{self._prefix}step"
 
     def final_results(self, callback_metrics: dict[str, Any]) -> dict[str, Any]:
-        """The latest scores and ``metrics_step``, the step they are of: this process's, or
-        those a spawned rank zero handed back."""
+        """The latest scores, ``metrics_step`` (the step they are of) and whether they are
+        degenerate: this process's, or those a spawned rank zero handed back."""
         if self.results:
-            return {**self.results, "metrics_step": self.results_step}
+            return {
+                **self.results,
+                "metrics_step": self.results_step,
+                **degenerate.record(self.results),
+            }
         scores = {
             key.removeprefix(self._prefix): float(value)
             for key, value in callback_metrics.items()
@@ -147,4 +152,9 @@ class FidelityMetrics(EveryNSteps):
         if not scores:
             return {}
         step = int(callback_metrics[self._step_key])
-        return {**self.evaluator.fields(), **scores, "metrics_step": step}
+        return {
+            **self.evaluator.fields(),
+            **scores,
+            "metrics_step": step,
+            **degenerate.record(scores),
+        }

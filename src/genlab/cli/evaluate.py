@@ -55,6 +55,7 @@ def _device(name: str) -> torch.device:
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     from genlab.machine import MachineRecord
+    from genlab.metrics import degenerate
     from genlab.metrics.evaluator import PRECISION, Evaluator
     from genlab.metrics.protocol import MetricProtocol
     from genlab.models import load_checkpoint
@@ -89,12 +90,19 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         results = evaluator.score(_image_folder(Path(cfg.input), datamodule), _device(cfg.device))
     run_dir = Path(cfg.paths.output_dir)
     wall_s = time.monotonic() - started
+    flagged = degenerate.record(results)
     summary = run_record(
-        "ok", wall_s, cfg.paths.output_dir, machine, **scored, data=data_name, **results
-    )
+        "ok", wall_s, cfg.paths.output_dir, machine, **scored, data=data_name, **results,
+        **flagged,
+    )  # fmt: skip
     write_json_atomic(run_dir / SUMMARY_FILE, summary)
     scores = ", ".join(f"{k}={results[k]:.4g}" for k in SCORE_NAMES if k in results)
     log.info("%s (%s)\nsummary: %s", scores, protocol.extractor, run_dir / SUMMARY_FILE)
+    if flagged[degenerate.DEGENERATE_KEY]["flag"]:
+        log.info(
+            "degenerate: %s; these numbers say nothing about the model",
+            "; ".join(flagged[degenerate.DEGENERATE_KEY]["reasons"]),
+        )
     return summary
 
 

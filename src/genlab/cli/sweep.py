@@ -98,6 +98,13 @@ def sweep(cfg: DictConfig) -> list[dict[str, Any]]:
             values or "the fixed parameters",
             best["run_dir"],
         )
+    elif any(row["status"] == "ok" and row.get("degenerate") for row in rows):
+        log.info(
+            "No best trial: every scored trial is degenerate (constant or near-constant "
+            "samples, or %s at its floor: trials.md's degenerate column), so its %s says "
+            "nothing about the settings",
+            definition.metric_name, definition.metric_name,
+        )  # fmt: skip
     return rows
 
 

@@ -16,10 +16,11 @@ from genlab.compare.plots import curve_axis, plot_curves, plot_final, plot_grids
 from genlab.compare.power import POWER, seed_budgets
 from genlab.compare.protocols import ALLOW_FLAG, MARK, MixedProtocols, check_protocols
 from genlab.compare.runs import Run, find_run_dirs, load_training_runs
-from genlab.compare.stats import ALPHA, CONFIDENCE, METRICS, aggregate, pairwise
+from genlab.compare.stats import ALPHA, CONFIDENCE, METRICS, NO_VERDICT, aggregate, pairwise
 from genlab.compare.variants import Variant, group_variants
 from genlab.errors import ConfigError
 from genlab.markdown import markdown_table
+from genlab.metrics import degenerate
 
 log = logging.getLogger("genlab.compare")
 
@@ -61,6 +62,9 @@ def compare_runs(
             "their numbers are not comparable: compare each extractor's runs separately"
         )
     variants = group_variants(good) if labels is None else _labelled_variants(good, labels)
+    flagged = degenerate.flagged_runs(
+        (str(run.dir), variant.label, run.summary) for variant in variants for run in variant.runs
+    )
     metrics = [m for m in METRICS if any(run.summary.get(m) is not None for run in good)]
     mixed = check_protocols([run.summary for run in good], metrics, allow_mixed_protocols, flag)
     min_effect = min_effect or {}
@@ -100,6 +104,9 @@ def compare_runs(
             if metric in mixed.affected:
                 row[f"{metric}_mixed_protocols"] = " ".join(mixed.affected[metric])
         row |= _budget(variant.runs)
+        row["degenerate"] = " ".join(
+            run.dir.name for run in variant.runs if str(run.dir) in flagged
+        )
         row["run_dirs"] = " ".join(str(run.dir) for run in variant.runs)
         rows.append(row)
     table = pd.DataFrame(rows)
@@ -120,6 +127,16 @@ def compare_runs(
         columns=["metric", "a", "b", *_SEED_COLUMNS],
     )
     verdicts = verdicts.merge(budgets, on=["metric", "a", "b"], how="left")
+    degenerate_variants = {
+        variant.label for variant in variants if any(str(r.dir) in flagged for r in variant.runs)
+    }
+    verdicts["verdict"] = [
+        _refusal(v, degenerate_variants) or v.verdict for v in verdicts.itertuples(index=False)
+    ]
+    # No test of a degenerate run's numbers: a p-value beside the refusal would read as one.
+    verdicts.loc[verdicts["verdict"] == DEGENERATE_VERDICT, ["t", "p", "p_holm", "hedges_g"]] = (
+        math.nan
+    )
     verdicts.to_csv(out / "pairwise.csv", index=False)
 
     figures = []
@@ -134,13 +151,53 @@ def compare_runs(
     seed_lines = _seed_lines(verdicts, mixed)
     if seed_lines:
         log.info("%s", "\n".join(seed_lines[1:]))
+    flagged_lines = _degenerate_lines(variants, flagged)
+    if flagged_lines:
+        log.info("%s", "\n".join(flagged_lines))
     report = _markdown(
-        table, verdicts, metrics, extractors[0], skipped, figures, mixed, variants, seed_lines
-    )
+        table, verdicts, metrics, extractors[0], skipped, figures, mixed, variants,
+        seed_lines + flagged_lines,
+    )  # fmt: skip
     (out / "comparison.md").write_text(report)
     write_html(report, out, out / "comparison.html")
     log.info("Compared %d runs in %d variants: %s", len(good), len(variants), out / "comparison.md")
     return table
+
+
+DEGENERATE_VERDICT = f"n/a: degenerate runs {degenerate.MARK}"
+NOISE_VERDICT = "n/a: within evaluation noise"
+
+
+def _refusal(v: Any, degenerate_variants: set[str]) -> str | None:
+    """Why a pair gets no verdict although both variants have seeds: a degenerate run in
+    either, or a difference within the evaluation noise measured for it."""
+    if v.verdict == NO_VERDICT:
+        return None
+    if v.a in degenerate_variants or v.b in degenerate_variants:
+        return DEGENERATE_VERDICT
+    if degenerate.below_noise(v.difference, v.eval_std):
+        return NOISE_VERDICT
+    return None
+
+
+def _degenerate_lines(variants: list[Variant], flagged: dict[str, list[str]]) -> list[str]:
+    """The footnote that names each degenerate run and why; nothing when there is none."""
+    if not flagged:
+        return []
+    named = [
+        f"`{variant.label}` {run.dir.name}: {'; '.join(flagged[str(run.dir)])}"
+        for variant in variants
+        for run in variant.runs
+        if str(run.dir) in flagged
+    ]
+    return [
+        "",
+        f"{degenerate.MARK} Degenerate runs (constant or near-constant samples, or scores at "
+        "their floor; docs/metrics.md): their numbers say nothing about the models, so no "
+        "verdict and no seed count is computed for their variants.",
+        "",
+        *(f"- {line}" for line in named),
+    ]
 
 
 def _labelled_variants(runs: list[Run], labels: dict[Path, str]) -> list[Variant]:
@@ -177,7 +234,7 @@ def _markdown(
     if mixed.affected:
         lines += ["", *_protocol_lines(mixed, variants)]
     direction = ", ".join(f"{m} {d}" for m, d in METRICS.items() if m in metrics)
-    tested = verdicts[~verdicts["verdict"].str.startswith("n/a")]
+    tested = verdicts[verdicts["verdict"] != NO_VERDICT]
     lines += [
         "",
         f"## Pairwise verdicts (Welch's t-test, two-sided, alpha {ALPHA}; better: {direction})",
@@ -193,6 +250,13 @@ def _markdown(
     ]
     if len(tested) < len(verdicts):
         lines += ["", "Pairs with fewer than 2 seeds in a variant have no verdict (pairwise.csv)."]
+    if (tested["verdict"] == NOISE_VERDICT).any():
+        lines += [
+            "",
+            f"{NOISE_VERDICT}: the difference is no larger than the standard deviation of one "
+            "checkpoint re-scored with other metric seeds (`eval_noise`), so it cannot tell "
+            "the variants apart.",
+        ]
     lines += seed_lines
     if skipped:
         lines += [
@@ -214,7 +278,8 @@ _SEED_HEADER = [
 
 
 def _variant_cells(row: dict[str, Any], metrics: list[str], mixed: MixedProtocols) -> list[str]:
-    cells = [_code(row["variant"]), str(row["n_seeds"])]
+    mark = f" {degenerate.MARK}" if row["degenerate"] else ""
+    cells = [_code(row["variant"]) + mark, str(row["n_seeds"])]
     cells += [_cell(row, m) + (f" {MARK}" if m in mixed.affected else "") for m in metrics]
     return cells + [_count(row[key]) for key in _BUDGET_COLUMNS]
 
@@ -244,7 +309,11 @@ def _seed_lines(verdicts: pd.DataFrame, mixed: MixedProtocols) -> list[str]:
             continue
         mark = f" {MARK}" if v.metric in mixed.affected else ""
         interval = "" if math.isnan(v.ci_low) else f" [{_sig(v.ci_low)}, {_sig(v.ci_high)}]"
-        seeds = "" if math.isnan(v.seeds_needed) else f"{v.seeds_needed:.0f}"
+        seeds = (
+            "n/a: degenerate"
+            if v.verdict == DEGENERATE_VERDICT
+            else degenerate.seeds_cell(v.seeds_needed)
+        )
         rows.append(
             [
                 v.metric, _code(v.a), _code(v.b), f"{_sig(v.difference)}{interval}{mark}",
@@ -261,7 +330,8 @@ def _seed_lines(verdicts: pd.DataFrame, mixed: MixedProtocols) -> list[str]:
         "over training seeds; eval-noise std: of one checkpoint per variant re-scored with "
         "other metric seeds (`eval_noise=K`), and training std what of the seed std it does "
         "not explain; seeds: per variant, to detect the difference in the effect column "
-        "(the observed one, or `min_effect`) with 80% power.",
+        "(the observed one, or `min_effect`) with 80% power; above "
+        f"{degenerate.SEEDS_CAP}, {degenerate.NOT_REACHABLE}.",
         "",
         *markdown_table(_SEED_HEADER, rows),
     ]

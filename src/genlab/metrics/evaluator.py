@@ -11,6 +11,7 @@ from typing import Any
 from torch.utils.data import Dataset
 
 from genlab.data.base import ImageDataModule, UInt8RGB
+from genlab.metrics.degenerate import SAMPLE_STD_KEY, sample_pixel_std
 from genlab.metrics.fidelity import compute_metrics, real_subset, to_uint8
 from genlab.metrics.protocol import MetricProtocol
 from genlab.models.base import GenerativeModule
@@ -44,7 +45,8 @@ class Evaluator:
         )
 
     def score(self, generated: Dataset, device: Any = "cpu") -> dict[str, Any]:
-        """The metrics of ``generated``, with the protocol fields beside them."""
+        """The metrics of ``generated`` and the spread of its pixels across images
+        (genlab.metrics.degenerate), with the protocol fields beside them."""
         self.protocol.check_enough_generated(len(generated))  # type: ignore[arg-type]
         started = time.monotonic()
         cache_name = self.protocol.real_cache_name(
@@ -60,9 +62,11 @@ class Evaluator:
             cache_dir=self.cache_dir,
             device=device,
         )
+        spread = sample_pixel_std(generated[i] for i in range(len(generated)))  # type: ignore[arg-type]
         return {
             **self.fields(len(generated)),  # type: ignore[arg-type]
             **results,
+            SAMPLE_STD_KEY: round(spread, 6),
             "eval_s": round(time.monotonic() - started, 3),
         }
 

@@ -14,6 +14,7 @@ from genlab.compare.protocols import MARK, mixed_protocols
 from genlab.compare.stats import METRICS, aggregate
 from genlab.machine import describe_machine
 from genlab.markdown import markdown_table
+from genlab.metrics import degenerate
 from genlab.metrics.keys import BY_NAME
 from genlab.metrics.keys import SCORES as METRIC_KEYS
 from genlab.reproduce.baseline import Baseline, BaselineVariant, Budget
@@ -94,7 +95,18 @@ def paper_vs_genlab(
     paper = {
         s.variant.name: s.variant.paper_point for s in scored if s.variant.paper_point is not None
     }
-    genlab = {s.variant.name: m for s in scored if (m := s.mean(metric)) is not None}
+    flagged = degenerate.flagged_runs(
+        (str(r.run_dir), r.variant.name, r.summary) for r in results if r.status == "ok"
+    )
+    flagged_models = [
+        s for s in scored if any(str(r.run_dir) in flagged for r in s.results if r.status == "ok")
+    ]
+    unranked = {s.variant.name for s in flagged_models}
+    genlab = {
+        s.variant.name: m
+        for s in scored
+        if (m := s.mean(metric)) is not None and s.variant.name not in unranked
+    }
     paper_rank = ranks({k: v if lower_is_better else -v for k, v in paper.items()})
     genlab_rank = ranks({k: v if lower_is_better else -v for k, v in genlab.items() if k in paper})
     seeds = max((len(s.results) for s in scored), default=0)
@@ -129,7 +141,7 @@ def paper_vs_genlab(
             else f"{paper_value:g}"
         )
         cells = [
-            s.variant.label,
+            s.variant.label + (f" {degenerate.MARK}" if s.variant.name in unranked else ""),
             paper_cell,
             *(s.cell(m, f" {MARK}" if m in mixed.affected else "") for m in SCORES),
             s.statuses(),
@@ -144,9 +156,18 @@ def paper_vs_genlab(
             f"{MARK} Runs scored under different metric protocols ({mixed.describe()}): "
             "these numbers are not one measurement.",
         ]
+    if flagged_models:
+        lines += ["", *_degenerate_lines(flagged_models, flagged)]
     tau, discordant, pairs = ranking_agreement(paper, genlab)
     lines += ["", "## Ranking agreement", ""]
-    if pairs == 0 or math.isnan(tau):
+    if (pairs == 0 or math.isnan(tau)) and flagged_models:
+        lines.append(
+            "No rank correlation: the runs of "
+            + ", ".join(s.variant.label for s in flagged_models)
+            + f" are degenerate ({degenerate.MARK}), and an order of their scores says nothing "
+            "about the models; fewer than two models are left to rank."
+        )
+    elif pairs == 0 or math.isnan(tau):
         lines.append("Fewer than two models have both a paper number and a genlab score.")
     else:
         label = {s.variant.name: s.variant.label for s in scored}
@@ -160,6 +181,12 @@ def paper_vs_genlab(
                 + "; ".join(f"{label[a]} vs {label[b]}" for a, b in discordant)
                 + "."
             )
+        if flagged_models:
+            lines.append(
+                "Left out of the ranking as degenerate: "
+                + ", ".join(s.variant.label for s in flagged_models)
+                + "."
+            )
     lines += machines(results)
     lines += [
         "",
@@ -167,6 +194,23 @@ def paper_vs_genlab(
         "[comparison/comparison.md](comparison/comparison.md).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _degenerate_lines(models: list[VariantScores], flagged: dict[str, list[str]]) -> list[str]:
+    """The footnote that names each degenerate run (seed) and why."""
+    named = [
+        f"- {s.variant.label} seed {r.seed}: {'; '.join(flagged[str(r.run_dir)])}"
+        for s in models
+        for r in s.results
+        if str(r.run_dir) in flagged
+    ]
+    return [
+        f"{degenerate.MARK} Degenerate runs (constant or near-constant samples, or scores at "
+        "their floor; docs/metrics.md): their numbers say nothing about the models, which get "
+        "no genlab rank.",
+        "",
+        *named,
+    ]
 
 
 def machines(results: Sequence[RunResult]) -> list[str]:

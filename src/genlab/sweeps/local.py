@@ -30,6 +30,7 @@ from optuna.trial import TrialState
 
 from genlab.errors import ConfigError
 from genlab.job_progress import JobProgress
+from genlab.metrics import degenerate
 from genlab.naming import folder_name
 from genlab.process import give_verdict
 from genlab.sweeps.definition import SweepDefinition
@@ -334,6 +335,7 @@ class LocalSweep:
         trial.set_user_attr("step", outcome.summary.get("global_step", reports.step))
         if outcome.error:
             trial.set_user_attr("error", outcome.error[:500])
+        trial.set_user_attr(degenerate.DEGENERATE_KEY, degenerate.reasons(outcome.summary))
         value = outcome.summary.get(self.definition.summary_key)
         if outcome.status == "pruned":
             value, step = reports.value, reports.step

@@ -13,6 +13,7 @@ import pandas as pd
 
 from genlab.atomic_write import write_text_atomic
 from genlab.markdown import markdown_table
+from genlab.metrics import degenerate
 from genlab.naming import short_value
 from genlab.sweeps.definition import SweepDefinition
 
@@ -44,10 +45,28 @@ def trial_rows(study: optuna.Study, definition: SweepDefinition) -> list[dict[st
                 "error": attrs.get("error"),
                 "retry_of": trial.system_attrs.get("failed_trial"),
                 "worker": attrs.get("worker"),
+                "degenerate": "; ".join(attrs.get(degenerate.DEGENERATE_KEY) or []) or None,
             }
         )
         rows.append(row)
+    _flag_equal_fids(definition, rows)
     return rows
+
+
+def _flag_equal_fids(definition: SweepDefinition, rows: list[dict[str, Any]]) -> None:
+    """Trials of different settings with the same FID drew the same (constant) images."""
+    if definition.summary_key != "fid":
+        return
+    swept = swept_parameters(definition)
+    shared = degenerate.same_fid(
+        (str(r["trial"]), repr([r[name] for name in swept]), r[definition.metric_name])
+        for r in rows
+        if r["status"] == "ok"
+    )
+    for row in rows:
+        if str(row["trial"]) in shared:
+            reason = shared[str(row["trial"])]
+            row["degenerate"] = "; ".join(filter(None, [row["degenerate"], reason]))
 
 
 def trial_status(trial: optuna.trial.FrozenTrial) -> str:
@@ -82,6 +101,7 @@ def columns(definition: SweepDefinition) -> list[str]:
         "error",
         "retry_of",
         "worker",
+        "degenerate",
     ]
 
 
@@ -93,8 +113,14 @@ def iso_time(timestamp: float | None) -> str | None:
 
 
 def best_row(definition: SweepDefinition, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The ok trial with the best metric value, or None."""
-    scored = [r for r in rows if r["status"] == "ok" and r.get(definition.metric_name) is not None]
+    """The ok trial with the best metric value, or None; degenerate trials are never best."""
+    scored = [
+        r
+        for r in rows
+        if r["status"] == "ok"
+        and r.get(definition.metric_name) is not None
+        and not r.get("degenerate")
+    ]
     if not scored:
         return None
     pick = min if definition.minimize else max
@@ -116,8 +142,14 @@ def write_tables(sweep_dir: Path, definition: SweepDefinition, rows: list[dict[s
     best = best_row(definition, rows)
     readable = pd.DataFrame(ranked(definition, rows), columns=columns(definition))
     readable = readable.drop(columns=["started", "ended"])
+    flagged = {r["trial"] for r in rows if r.get("degenerate")}
     readable.insert(
-        0, "best", ["★" if best and r == best["trial"] else "" for r in readable["trial"]]
+        0,
+        "best",
+        [
+            "★" if best and r == best["trial"] else degenerate.MARK if r in flagged else ""
+            for r in readable["trial"]
+        ],
     )
     for name in swept_parameters(definition):
         readable[name] = [short_value(v) for v in readable[name]]

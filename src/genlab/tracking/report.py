@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from genlab.metrics.degenerate import DEGENERATE_KEY
 from genlab.metrics.keys import SCORE_NAMES
 from genlab.tracking.summary import SUMMARY_FILE
 
@@ -43,6 +44,12 @@ def end_of_run_report(run_dir: Path, summary: dict[str, Any]) -> str:
         scored = summary.get("metrics_step", step)
         of = "" if scored == step else f"; of step {scored}, not of step {step}"
         lines.append(f"metrics:     {' '.join(scores)} ({summary['metric_extractor']}{of})")
+    flagged = summary.get(DEGENERATE_KEY) or {}
+    if flagged.get("flag"):
+        lines.append(
+            f"degenerate:  {'; '.join(flagged['reasons'])}: these numbers say nothing about "
+            "the model, and reports do not rank them"
+        )
     if summary.get("wandb_dir"):
         lines.append(
             f"W&B run:     {summary['wandb_dir']} ({summary['wandb_mode']}; upload later with "
