@@ -11,13 +11,8 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
+from genlab._compat.lightning import logs_this_batch
 from genlab.errors import ConfigError
-
-
-def logs_this_batch(trainer: pl.Trainer) -> bool:
-    """Whether Lightning writes this training batch's logged values to the loggers."""
-    # Lightning's own decision (log_every_n_steps, counted in batches); it has no public name.
-    return bool(trainer._logger_connector.should_update_logs or trainer.fast_dev_run)
 
 
 @runtime_checkable
@@ -151,8 +146,8 @@ class GenerativeModule(pl.LightningModule):
 
     def count_images(self, batch_size: int) -> None:
         """Real images consumed so far, over all processes."""
-        world_size = self.trainer.world_size if self._trainer is not None else 1
-        self.images_seen += batch_size * world_size
+        trainer = self._attached_trainer()
+        self.images_seen += batch_size * (trainer.world_size if trainer is not None else 1)
 
     def record_step_values(self, values: dict[str, Tensor], prog_bar: dict[str, Tensor]) -> None:
         """Keeps this batch's training values and logs them on the batches Lightning writes
@@ -160,11 +155,18 @@ class GenerativeModule(pl.LightningModule):
         more than a small training step can spare, and values logged on other batches are
         overwritten unseen."""
         self.step_values = values
-        if self._trainer is None or not logs_this_batch(self.trainer):
+        trainer = self._attached_trainer()
+        if trainer is None or not logs_this_batch(trainer):
             return
         # Averaged over ranks: the logged loss is the global batch's, as on one device.
         self.log_dict(values, sync_dist=True)
         self.log_dict(prog_bar, prog_bar=True, logger=False)
+
+    def _attached_trainer(self) -> pl.Trainer | None:
+        try:
+            return self.trainer  # Lightning raises when no trainer is attached
+        except RuntimeError:
+            return None
 
     def compilable_networks(self) -> list[nn.Module]:
         """The networks ``compile_networks`` compiles: every child with parameters."""
