@@ -12,7 +12,9 @@ import torch
 from torch import Tensor, nn
 
 from genlab._compat.lightning import logs_this_batch
-from genlab.errors import ConfigError
+from genlab.errors import ConfigError, ModelContractError
+
+CONTRACT_DOCS = "docs/extending.md#the-model-contract"
 
 
 @runtime_checkable
@@ -26,6 +28,7 @@ class GenerativeModel(Protocol):
 
     latent_dim: int
     fixed_noise: Tensor  # the latents of the progress grids, the same across resumes
+    device: torch.device  # where the model computes: metrics extract features there
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """n latents from the model's prior, on the model's device."""
@@ -68,7 +71,22 @@ class GenerativeModule(pl.LightningModule):
 
     Every consumer of images (sample grids, metrics, the sample script) goes through
     :meth:`sample` or :meth:`decode`, which return images in [0, 1] as (N, C, H, W).
+
+    The model contract, what genlab reads of a model besides :class:`GenerativeModel`
+    (docs/extending.md, "The model contract"):
+
+    - each training step calls :meth:`record_step_values` with the batch's training values
+      (``step_values``: the divergence guard checks them after every batch, summary.json
+      reports the last ones; values logged with Lightning's ``self.log`` alone reach neither)
+      and :meth:`count_images` with the real images it consumed (``images_seen``); the first
+      training step raises :class:`ModelContractError` when either is missing;
+    - ``device`` (Lightning's): where latents are drawn and metrics extract features;
+    - ``ddp_find_unused_parameters`` and ``optimizer_config_keys``, class attributes below.
     """
+
+    # Whether a training step leaves some parameters without gradients (a GAN's two
+    # optimizers, each stepping one network): the ddp* trainers tell DDP to expect it.
+    ddp_find_unused_parameters: bool = False
 
     # The model config's keys of the optimizers that configure_optimizers returns, in its
     # order: a run continued from a checkpoint sets their changed settings on the restored
@@ -100,6 +118,8 @@ class GenerativeModule(pl.LightningModule):
         # The latest batch's training values ("train/..."), this process's, detached; the
         # divergence guard reads them after every batch, whether or not they were logged.
         self.step_values: dict[str, Tensor] = {}
+        self._contract_checked = False
+        self._images_at_start = 0
 
     # -- the sampling interface -------------------------------------------------------
     @abstractmethod
@@ -186,6 +206,31 @@ class GenerativeModule(pl.LightningModule):
             torch.manual_seed(
                 hash((torch.initial_seed(), self.trainer.global_rank, self.trainer.global_step))
                 % 2**63
+            )
+
+    def on_train_start(self) -> None:
+        self._images_at_start = self.images_seen
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if not self._contract_checked:
+            self._check_contract()
+            self._contract_checked = True
+
+    def _check_contract(self) -> None:
+        """After the first training step: it recorded its values and counted its images."""
+        missing = []
+        if not self.step_values:
+            missing.append(
+                "self.record_step_values(values, prog_bar) with its training values (values "
+                "logged with self.log alone are not checked by the divergence guard nor "
+                "reported in summary.json)"
+            )
+        if self.images_seen == self._images_at_start:
+            missing.append("self.count_images(batch_size) with the real images it consumed")
+        if missing:
+            raise ModelContractError(
+                f"{type(self).__name__} breaks genlab's model contract ({CONTRACT_DOCS}): its "
+                f"training step must call {' and '.join(missing)}"
             )
 
     def progress(self) -> dict[str, int]:
