@@ -9,8 +9,10 @@ suite loudly, never a user's run.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
+import re
 from importlib.metadata import version
 from pathlib import Path
 
@@ -83,6 +85,33 @@ def test_the_scan_finds_each_kind_of_private_use(tmp_path: Path) -> None:
         (9, "_last_global_step_saved"),
         (11, "_private_thing"),
     }
+
+
+SEAM_CLASSES = (
+    lightning.CheckpointInternals,
+    lightning.RichProgressBarInternals,
+    optuna.HeartbeatStorage,
+)
+
+
+@pytest.mark.parametrize("seam_class", SEAM_CLASSES, ids=lambda cls: cls.__name__)
+def test_the_seams_classes_add_names_their_library_class_does_not_have(
+    seam_class: type,
+) -> None:
+    """A seam class gives internals new public names: one the library's class already has
+    (its ``save_last`` setting, say) would replace the library's, not add to it. The private
+    hooks it overrides on purpose are those it lists."""
+    library = [cls for cls in seam_class.__mro__[1:] if cls.__module__.split(".")[0] != "genlab"]
+    theirs: set[str] = set()
+    for cls in library:
+        theirs |= set(vars(cls))
+        with contextlib.suppress(OSError, TypeError):
+            theirs |= set(re.findall(r"\bself\.(\w+)", inspect.getsource(cls)))
+    overrides = {i.name for i in RELIES_ON}
+    added = {name for name in vars(seam_class) if not name.startswith("__")} - {"_abc_impl"}
+    assert not (added & theirs) - overrides, (
+        f"{seam_class.__name__} replaces its library's {sorted((added & theirs) - overrides)}"
+    )
 
 
 def _lookup(internal: Internal) -> object:

@@ -62,7 +62,7 @@ class CheckpointInternals(ModelCheckpoint):
         self._save_topk_checkpoint(trainer, candidates)
         self._save_last_checkpoint(trainer, candidates)
 
-    def save_last(self, trainer: pl.Trainer) -> None:
+    def write_last_checkpoint(self, trainer: pl.Trainer) -> None:
         """Writes ``last.ckpt`` (or its link) only."""
         self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
@@ -72,12 +72,12 @@ class RichProgressBarInternals(RichProgressBar):
     always count batches of an epoch, so a bar that counts something else updates the bar the
     way the hooks do, through the helpers they use."""
 
-    def train_description(self, current_epoch: int) -> str:
+    def train_bar_description(self, current_epoch: int) -> str:
         """The training bar's label; a subclass overrides this."""
         return super()._get_train_description(current_epoch)
 
     def _get_train_description(self, current_epoch: int) -> str:
-        return self.train_description(current_epoch)
+        return self.train_bar_description(current_epoch)
 
     def start_train_bar(self) -> None:
         self._initialize_train_progress_bar_id()

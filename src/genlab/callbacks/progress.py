@@ -26,10 +26,10 @@ class StepProgressBar(RichProgressBarInternals):
             return self.trainer.max_steps
         return super().total_train_batches
 
-    def train_description(self, current_epoch: int) -> str:
+    def train_bar_description(self, current_epoch: int) -> str:
         if self._counts_steps():
             return f"step (epoch {current_epoch})"
-        return super().train_description(current_epoch)
+        return super().train_bar_description(current_epoch)
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_epoch_start(trainer, pl_module)
@@ -40,7 +40,7 @@ class StepProgressBar(RichProgressBarInternals):
                 self.train_progress_bar_id,
                 total=self.total_train_batches,
                 completed=trainer.global_step,
-                description=self.train_description(trainer.current_epoch),
+                description=self.train_bar_description(trainer.current_epoch),
             )
 
     def on_train_batch_end(

@@ -75,7 +75,7 @@ class PeriodicCheckpoint(CheckpointInternals):
 
     def _save_final(self, trainer: pl.Trainer) -> None:
         if self.save_last and self.last_saved_step != trainer.global_step:
-            self.save_last(trainer)
+            self.write_last_checkpoint(trainer)
 
     def _time_is_up(self, trainer: pl.Trainer) -> bool:
         if self.every_n_minutes is None or self._last_save_time is None:
