@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-import torch
 from omegaconf import OmegaConf
 
 from genlab.data import FashionMNISTDataModule
@@ -32,23 +31,9 @@ from genlab.paths import config_dir
 
 
 def random_inception_weights(path: Path) -> Path:
-    from torch_fidelity import feature_extractor_inceptionv3 as inception
+    from genlab._compat.torch_fidelity import save_random_inception_weights
 
-    original = (
-        inception.load_state_dict_from_url,
-        inception.FeatureExtractorInceptionV3.load_state_dict,
-    )
-    inception.load_state_dict_from_url = lambda *args, **kwargs: {}
-    inception.FeatureExtractorInceptionV3.load_state_dict = lambda *args: None
-    try:
-        network = inception.FeatureExtractorInceptionV3(INCEPTION, ["2048"])
-    finally:
-        (
-            inception.load_state_dict_from_url,
-            inception.FeatureExtractorInceptionV3.load_state_dict,
-        ) = original
-    torch.save(network.state_dict(), path)
-    return path
+    return save_random_inception_weights(path, INCEPTION)
 
 
 def time_evaluations(

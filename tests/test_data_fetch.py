@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, TensorDataset
-from torch.utils.data._utils.collate import default_collate
+from torch.utils.data import DataLoader, Dataset, TensorDataset, default_collate
 
 from genlab.data import FashionMNISTDataModule
 from genlab.data.base import ImageDataModule

@@ -4,6 +4,7 @@ folder and genlab trains with them through the CLI, so the guide cannot drift fr
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -62,7 +63,8 @@ def test_the_guides_loss_generator_and_model_train_through_the_cli(
     result = run_cli(
         "train", *choice, "debug=fast", "logger=csv", f"data.root={fashion_mnist_root}",
         f"hydra.searchpath=[file://{own_package / 'conf'}]", f"hydra.run.dir={run_dir}",
-        env={"PYTHONPATH": str(own_package)},
+        # Before the caller's path, not instead of it: genlab's sources may be on it.
+        env={"PYTHONPATH": os.pathsep.join([str(own_package), os.environ.get("PYTHONPATH", "")])},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-4000:]
     summary = json.loads((run_dir / "summary.json").read_text())

@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
-from torch_fidelity.metric_prc import prc_features_to_metric
 
+from genlab._compat.torch_fidelity import (
+    fid_features_to_statistics,
+    fid_statistics_to_metric,
+    prc_features_to_metric,
+)
 from genlab.compare.protocols import mixed_protocols
 from genlab.metrics.density_coverage import density_coverage
 from genlab.metrics.extrapolation import extrapolate, sample_counts

@@ -13,9 +13,9 @@ import torch
 import torch_fidelity
 from omegaconf import OmegaConf
 from PIL import Image
-from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 from torchmetrics.image.fid import FrechetInceptionDistance
 
+from genlab._compat.torch_fidelity import fid_features_to_statistics, fid_statistics_to_metric
 from genlab.data import FashionMNISTDataModule
 from genlab.data.base import UInt8RGB
 from genlab.errors import CheckpointError
@@ -272,17 +272,12 @@ def test_real_statistics_are_cached(
 
 @pytest.mark.slow
 def test_inception_runs_offline_from_a_weights_file(
-    real_test: torch.Tensor, tmp_path: Path, monkeypatch
+    real_test: torch.Tensor, tmp_path: Path
 ) -> None:
     """Same architecture as the published weights, random initialisation: the path works."""
-    from torch_fidelity import feature_extractor_inceptionv3 as inception
+    from genlab._compat.torch_fidelity import save_random_inception_weights
 
-    with monkeypatch.context() as patch:  # build the network without its weights, then save it
-        patch.setattr(inception, "load_state_dict_from_url", lambda *args, **kwargs: {})
-        patch.setattr(inception.FeatureExtractorInceptionV3, "load_state_dict", lambda *args: None)
-        network = inception.FeatureExtractorInceptionV3(INCEPTION, ["2048"])
-    weights = tmp_path / "pt_inception-random.pth"
-    torch.save(network.state_dict(), weights)
+    weights = save_random_inception_weights(tmp_path / "pt_inception-random.pth", INCEPTION)
     p = protocol(
         extractor=INCEPTION, weights_path=str(weights), metrics=["fid", "kid"], kid_subset_size=16
     )

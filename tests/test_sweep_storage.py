@@ -311,7 +311,10 @@ def test_after_an_outage_no_trial_counts_as_dead_before_its_worker_could_beat_ag
         with warnings.catch_warnings():  # a trial asked for outside Study.optimize
             warnings.simplefilter("ignore", UserWarning)
             trial = study.ask()
-        storage.studies.record_heartbeat(trial._trial_id)
+        study_id = storage.studies.get_study_id_from_name("outage")
+        storage.studies.record_heartbeat(
+            storage.studies.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        )
         server.stop()
         with ThreadPoolExecutor(1) as pool:
             asking = pool.submit(fail_stale_trials, study)

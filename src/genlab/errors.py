@@ -43,6 +43,10 @@ class CheckpointError(GenlabError):
     """A checkpoint is missing, corrupt or not a genlab checkpoint."""
 
 
+class ModelContractError(GenlabError):
+    """A model does not do what genlab reads of it (docs/extending.md, "The model contract")."""
+
+
 class TrainingDiverged(GenlabError):
     """Training losses became NaN, infinite or exceeded the configured threshold.
 

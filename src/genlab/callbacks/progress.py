@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import RichProgressBar
+
+from genlab._compat.lightning import RichProgressBarInternals
 
 
-class StepProgressBar(RichProgressBar):
+class StepProgressBar(RichProgressBarInternals):
     def _counts_steps(self) -> bool:
         return self.trainer.max_steps is not None and self.trainer.max_steps > 0
 
@@ -25,10 +26,10 @@ class StepProgressBar(RichProgressBar):
             return self.trainer.max_steps
         return super().total_train_batches
 
-    def _get_train_description(self, current_epoch: int) -> str:
+    def train_bar_description(self, current_epoch: int) -> str:
         if self._counts_steps():
             return f"step (epoch {current_epoch})"
-        return super()._get_train_description(current_epoch)
+        return super().train_bar_description(current_epoch)
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_epoch_start(trainer, pl_module)
@@ -39,7 +40,7 @@ class StepProgressBar(RichProgressBar):
                 self.train_progress_bar_id,
                 total=self.total_train_batches,
                 completed=trainer.global_step,
-                description=self._get_train_description(trainer.current_epoch),
+                description=self.train_bar_description(trainer.current_epoch),
             )
 
     def on_train_batch_end(
@@ -54,7 +55,7 @@ class StepProgressBar(RichProgressBar):
             super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
             return
         if not self.is_disabled and self.train_progress_bar_id is None:
-            self._initialize_train_progress_bar_id()  # a mid-epoch resume
-        self._update(self.train_progress_bar_id, trainer.global_step)
-        self._update_metrics(trainer, pl_module)
+            self.start_train_bar()  # a mid-epoch resume
+        self.advance_train_bar(trainer.global_step)
+        self.show_metrics(trainer, pl_module)
         self.refresh()

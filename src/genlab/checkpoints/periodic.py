@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from genlab._compat.lightning import CheckpointInternals
 from genlab.errors import ConfigError
 
 
-class PeriodicCheckpoint(ModelCheckpoint):
+class PeriodicCheckpoint(CheckpointInternals):
     """``every_n_train_steps`` is Lightning's; ``every_n_minutes`` adds a time trigger.
 
     Lightning's ModelCheckpoint takes either a step or a time interval, and under manual
@@ -39,7 +39,7 @@ class PeriodicCheckpoint(ModelCheckpoint):
     ) -> None:
         # The checkpoint a run resumes from holds its step: a stop before training goes on
         # leaves that file as it is instead of writing the same step again.
-        self._last_global_step_saved = int(checkpoint["global_step"])
+        self.last_saved_step = int(checkpoint["global_step"])
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_start(trainer, pl_module)
@@ -48,14 +48,12 @@ class PeriodicCheckpoint(ModelCheckpoint):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any, **kwargs: Any
     ) -> None:
-        saved_before = self._last_global_step_saved
+        saved_before = self.last_saved_step
         super().on_train_batch_end(trainer, pl_module, *args, **kwargs)
-        if self._last_global_step_saved != saved_before:
+        if self.last_saved_step != saved_before:
             self._last_save_time = time.monotonic()
-        elif self._time_is_up(trainer) and not self._should_skip_saving_checkpoint(trainer):
-            candidates = self._monitor_candidates(trainer)
-            self._save_topk_checkpoint(trainer, candidates)
-            self._save_last_checkpoint(trainer, candidates)
+        elif self._time_is_up(trainer) and not self.skips_saving(trainer):
+            self.save_top_k_and_last(trainer)
             self._last_save_time = time.monotonic()
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -76,8 +74,8 @@ class PeriodicCheckpoint(ModelCheckpoint):
             self._save_final(trainer)
 
     def _save_final(self, trainer: pl.Trainer) -> None:
-        if self.save_last and self._last_global_step_saved != trainer.global_step:
-            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+        if self.save_last and self.last_saved_step != trainer.global_step:
+            self.write_last_checkpoint(trainer)
 
     def _time_is_up(self, trainer: pl.Trainer) -> bool:
         if self.every_n_minutes is None or self._last_save_time is None:

@@ -14,8 +14,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset, Subset, TensorDataset
-from torch.utils.data._utils.collate import default_collate
+from torch.utils.data import Dataset, Subset, TensorDataset, default_collate
 
 
 def gather(dataset: Dataset, indices: Sequence[int]) -> tuple[Tensor, Tensor] | None:

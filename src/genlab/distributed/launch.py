@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from pytorch_lightning.strategies.launchers import _SubprocessScriptLauncher
 
+from genlab._compat.lightning import is_script_relauncher
 from genlab.errors import ConfigError
 
 
@@ -14,7 +14,7 @@ def relaunches_script(trainer: pl.Trainer) -> bool:
     """Whether the strategy starts the other ranks by running this script's command again."""
     strategy = trainer.strategy
     return (
-        isinstance(getattr(strategy, "launcher", None), _SubprocessScriptLauncher)
+        is_script_relauncher(getattr(strategy, "launcher", None))
         and not strategy.cluster_environment.creates_processes_externally
         and trainer.num_devices > 1
     )

@@ -7,6 +7,7 @@ for an Inception number. Weights ship inside the package and are checked by SHA2
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,10 +172,11 @@ class DomainFeatureExtractor(FeatureExtractorBase):
         return tuple(outputs[name] for name in self.features_list)
 
 
+@functools.cache
 def register_domain_extractors() -> None:
-    """Adds genlab's extractors to torch-fidelity's registry (once per process)."""
-    from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY, register_feature_extractor
+    """Adds genlab's extractors to torch-fidelity's registry (once per process: it refuses a
+    name registered before)."""
+    from torch_fidelity import register_feature_extractor
 
     for name in DOMAIN_EXTRACTORS:
-        if name not in FEATURE_EXTRACTORS_REGISTRY:
-            register_feature_extractor(name, DomainFeatureExtractor)
+        register_feature_extractor(name, DomainFeatureExtractor)

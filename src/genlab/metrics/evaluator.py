@@ -14,7 +14,7 @@ from genlab.data.base import ImageDataModule, UInt8RGB
 from genlab.metrics.degenerate import SAMPLE_STD_KEY, sample_pixel_std
 from genlab.metrics.fidelity import compute_metrics, real_subset, to_uint8
 from genlab.metrics.protocol import MetricProtocol
-from genlab.models.base import GenerativeModule
+from genlab.models.base import GenerativeModel
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class Evaluator:
             "eval_s": round(time.monotonic() - started, 3),
         }
 
-    def score_model(self, model: GenerativeModule) -> dict[str, Any]:
+    def score_model(self, model: GenerativeModel) -> dict[str, Any]:
         """Samples protocol.num_samples images from the protocol's seed, then scores them."""
         started = time.monotonic()
         images = model.sample(self.protocol.num_samples, seed=self.protocol.seed)

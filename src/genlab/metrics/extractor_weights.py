@@ -10,8 +10,8 @@ from typing import Any
 from urllib.error import URLError
 
 import torch
-from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
 
+from genlab._compat.torch_fidelity import URL_INCEPTION_V3, in_memory_weights
 from genlab.errors import CheckpointError, ConfigError, GenlabError
 from genlab.metrics.domain import (
     DOMAIN_EXTRACTORS,
@@ -83,9 +83,9 @@ def weights_for_torch_fidelity(extractor: str, path: Path, sha256: str) -> str |
     shared folders. So genlab reads the file once, checks that it is the file the protocol
     recorded (its SHA256, written beside every number), loads it tensors-only and hands
     torch-fidelity an in-memory copy saved again from those tensors: the bytes torch-fidelity
-    unpickles are genlab's, and a file swapped after the check is never read. torch-fidelity
-    passes the value to ``torch.load``, which takes a file object as well as a path. genlab's
-    own extractors load their weights tensors-only and get the path.
+    unpickles are genlab's, and a file swapped after the check is never read
+    (:func:`genlab._compat.torch_fidelity.in_memory_weights`). genlab's own extractors load
+    their weights tensors-only and get the path.
     """
     if extractor != INCEPTION:
         return str(path)
@@ -96,10 +96,7 @@ def weights_for_torch_fidelity(extractor: str, path: Path, sha256: str) -> str |
             f"{path} changed while genlab was running: its SHA256 is {actual}, the evaluation "
             f"protocol recorded {sha256}; restore the file, or start again to use the new one"
         )
-    copy = io.BytesIO()
-    torch.save(_load_tensors(path, data), copy)
-    copy.seek(0)
-    return copy
+    return in_memory_weights(_load_tensors(path, data))
 
 
 def _load_tensors(path: Path, data: bytes | None = None) -> Any:

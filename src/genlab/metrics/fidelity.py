@@ -11,24 +11,19 @@ from typing import Any
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Subset
-from torch_fidelity.metric_fid import (
-    KEY_METRIC_FID,
-    fid_features_to_statistics,
-    fid_statistics_to_metric,
-)
-from torch_fidelity.metric_isc import (
-    KEY_METRIC_ISC_MEAN,
-    isc_features_to_metric,
-    isc_featuresdict_to_metric,
-)
-from torch_fidelity.metric_kid import kid_featuresdict_to_metric
-from torch_fidelity.metric_prc import prc_featuresdict_to_metric
-from torch_fidelity.utils import (
+from torch_fidelity import KEY_METRIC_FID, KEY_METRIC_ISC_MEAN
+
+from genlab._compat.torch_fidelity import (
     create_feature_extractor,
     extract_featuresdict_from_input_id,
+    fid_features_to_statistics,
+    fid_statistics_to_metric,
+    isc_features_to_metric,
+    isc_featuresdict_to_metric,
+    kid_featuresdict_to_metric,
+    prc_featuresdict_to_metric,
     resolve_feature_layer_for_metric,
 )
-
 from genlab.metrics.density_coverage import density_coverage
 from genlab.metrics.domain import register_domain_extractors
 from genlab.metrics.extractor_weights import weights_for_torch_fidelity

@@ -11,13 +11,10 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
-from genlab.errors import ConfigError
+from genlab._compat.lightning import logs_this_batch
+from genlab.errors import ConfigError, ModelContractError
 
-
-def logs_this_batch(trainer: pl.Trainer) -> bool:
-    """Whether Lightning writes this training batch's logged values to the loggers."""
-    # Lightning's own decision (log_every_n_steps, counted in batches); it has no public name.
-    return bool(trainer._logger_connector.should_update_logs or trainer.fast_dev_run)
+CONTRACT_DOCS = "docs/extending.md#the-model-contract"
 
 
 @runtime_checkable
@@ -31,6 +28,7 @@ class GenerativeModel(Protocol):
 
     latent_dim: int
     fixed_noise: Tensor  # the latents of the progress grids, the same across resumes
+    device: torch.device  # where the model computes: metrics extract features there
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """n latents from the model's prior, on the model's device."""
@@ -73,7 +71,22 @@ class GenerativeModule(pl.LightningModule):
 
     Every consumer of images (sample grids, metrics, the sample script) goes through
     :meth:`sample` or :meth:`decode`, which return images in [0, 1] as (N, C, H, W).
+
+    The model contract, what genlab reads of a model besides :class:`GenerativeModel`
+    (docs/extending.md, "The model contract"):
+
+    - each training step calls :meth:`record_step_values` with the batch's training values
+      (``step_values``: the divergence guard checks them after every batch, summary.json
+      reports the last ones; values logged with Lightning's ``self.log`` alone reach neither)
+      and :meth:`count_images` with the real images it consumed (``images_seen``); the first
+      training step raises :class:`ModelContractError` when either is missing;
+    - ``device`` (Lightning's): where latents are drawn and metrics extract features;
+    - ``ddp_find_unused_parameters`` and ``optimizer_config_keys``, class attributes below.
     """
+
+    # Whether a training step leaves some parameters without gradients (a GAN's two
+    # optimizers, each stepping one network): the ddp* trainers tell DDP to expect it.
+    ddp_find_unused_parameters: bool = False
 
     # The model config's keys of the optimizers that configure_optimizers returns, in its
     # order: a run continued from a checkpoint sets their changed settings on the restored
@@ -105,6 +118,8 @@ class GenerativeModule(pl.LightningModule):
         # The latest batch's training values ("train/..."), this process's, detached; the
         # divergence guard reads them after every batch, whether or not they were logged.
         self.step_values: dict[str, Tensor] = {}
+        self._contract_checked = False
+        self._images_at_start = 0
 
     # -- the sampling interface -------------------------------------------------------
     @abstractmethod
@@ -151,8 +166,8 @@ class GenerativeModule(pl.LightningModule):
 
     def count_images(self, batch_size: int) -> None:
         """Real images consumed so far, over all processes."""
-        world_size = self.trainer.world_size if self._trainer is not None else 1
-        self.images_seen += batch_size * world_size
+        trainer = self._attached_trainer()
+        self.images_seen += batch_size * (trainer.world_size if trainer is not None else 1)
 
     def record_step_values(self, values: dict[str, Tensor], prog_bar: dict[str, Tensor]) -> None:
         """Keeps this batch's training values and logs them on the batches Lightning writes
@@ -160,11 +175,18 @@ class GenerativeModule(pl.LightningModule):
         more than a small training step can spare, and values logged on other batches are
         overwritten unseen."""
         self.step_values = values
-        if self._trainer is None or not logs_this_batch(self.trainer):
+        trainer = self._attached_trainer()
+        if trainer is None or not logs_this_batch(trainer):
             return
         # Averaged over ranks: the logged loss is the global batch's, as on one device.
         self.log_dict(values, sync_dist=True)
         self.log_dict(prog_bar, prog_bar=True, logger=False)
+
+    def _attached_trainer(self) -> pl.Trainer | None:
+        try:
+            return self.trainer  # Lightning raises when no trainer is attached
+        except RuntimeError:
+            return None
 
     def compilable_networks(self) -> list[nn.Module]:
         """The networks ``compile_networks`` compiles: every child with parameters."""
@@ -184,6 +206,31 @@ class GenerativeModule(pl.LightningModule):
             torch.manual_seed(
                 hash((torch.initial_seed(), self.trainer.global_rank, self.trainer.global_step))
                 % 2**63
+            )
+
+    def on_train_start(self) -> None:
+        self._images_at_start = self.images_seen
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if not self._contract_checked:
+            self._check_contract()
+            self._contract_checked = True
+
+    def _check_contract(self) -> None:
+        """After the first training step: it recorded its values and counted its images."""
+        missing = []
+        if not self.step_values:
+            missing.append(
+                "self.record_step_values(values, prog_bar) with its training values (values "
+                "logged with self.log alone are not checked by the divergence guard nor "
+                "reported in summary.json)"
+            )
+        if self.images_seen == self._images_at_start:
+            missing.append("self.count_images(batch_size) with the real images it consumed")
+        if missing:
+            raise ModelContractError(
+                f"{type(self).__name__} breaks genlab's model contract ({CONTRACT_DOCS}): its "
+                f"training step must call {' and '.join(missing)}"
             )
 
     def progress(self) -> dict[str, int]:

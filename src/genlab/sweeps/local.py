@@ -408,10 +408,12 @@ def _requeue_interrupted(study: optuna.Study, storage: optuna.storages.BaseStora
     by Optuna's RetryHeartbeatStaleTrialCallback, as Optuna does for trials whose heartbeat stopped:
     a SQLite study is run by one sweep process at a time, so every RUNNING trial is stale."""
     retry = retry_callback()
+    study_id = storage.get_study_id_from_name(study.study_name)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        storage.set_trial_user_attr(trial._trial_id, "status", "interrupted")
-        storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        retry(study, storage.get_trial(trial._trial_id))
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        storage.set_trial_user_attr(trial_id, "status", "interrupted")
+        storage.set_trial_state_values(trial_id, TrialState.FAIL)
+        retry(study, storage.get_trial(trial_id))
         log.info("Trial %d was interrupted: queued again", trial.number)
 
 

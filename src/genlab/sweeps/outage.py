@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from optuna.storages import BaseStorage, RDBStorage
-from optuna.storages._heartbeat import BaseHeartbeat
 from sqlalchemy import exc as sqlalchemy_errors
 
+from genlab._compat.optuna import HeartbeatStorage, stale_trial_ids_of
 from genlab.errors import StorageUnavailable, exception_chain
 
 log = logging.getLogger("genlab.sweep")
@@ -125,10 +125,9 @@ class OutageGuard:
             self._back_at = time.monotonic()
 
 
-class PatientStorage(BaseStorage, BaseHeartbeat):
-    """Optuna's RDBStorage with every operation run by an :class:`OutageGuard`. Optuna's
-    heartbeat interface is a storage's own (``_get_stale_trial_ids``): it is the one place
-    where this class reaches past Optuna's public names."""
+class PatientStorage(HeartbeatStorage):
+    """Optuna's RDBStorage with every operation run by an :class:`OutageGuard`, its heartbeat
+    included."""
 
     def __init__(self, backend: RDBStorage, guard: OutageGuard, grace_s: float) -> None:
         self.backend = backend
@@ -140,9 +139,9 @@ class PatientStorage(BaseStorage, BaseHeartbeat):
         with contextlib.suppress(StorageUnavailable):
             self.guard.call(self.backend.record_heartbeat, trial_id)
 
-    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+    def stale_trial_ids(self, study_id: int) -> list[int]:
         def stale() -> list[int]:
-            found = self.backend._get_stale_trial_ids(study_id)  # raises while it is away
+            found = stale_trial_ids_of(self.backend, study_id)  # raises while it is away
             # Right after an outage every running trial's last heartbeat is old: their
             # workers get a grace period to beat again before any of them counts as dead.
             return [] if self.guard.recently_back(self.grace_s) else found

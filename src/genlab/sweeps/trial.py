@@ -29,16 +29,14 @@ def agent_command(
     arguments (``key=value`` for ``${args_no_hyphens}``); the macros are filled as the agent
     does (``wandb.wandb_agent.Agent._command_run``)."""
     # W&B loads here, not for every user of run_trial (the paper baselines' runner).
-    from wandb.sdk.launch.sweeps.utils import create_sweep_command, create_sweep_command_args
+    from genlab._compat.wandb import sweep_command_parts
 
-    sweep_vars: dict[str, list[str]] = create_sweep_command_args(
-        {"args": {name: {"value": value} for name, value in params.items()}}
-    )
+    template, sweep_vars = sweep_command_parts(definition.command(overrides), params)
     sweep_vars["interpreter"] = [interpreter]
     sweep_vars["program"] = [definition.program]
     sweep_vars["env"] = list(env_prefix)
     command: list[str] = []
-    for part in create_sweep_command(definition.command(overrides)):
+    for part in template:
         part = str(part)
         if part.startswith("${") and part.endswith("}"):
             command += sweep_vars.get(part[2:-1]) or []

@@ -27,9 +27,9 @@ def base_url() -> str:
 
 def api_key_configured() -> bool:
     """A W&B API key in the environment or in ~/.netrc for the configured server."""
-    from wandb.sdk.lib.wbauth import read_netrc_auth
+    from genlab._compat.wandb import netrc_api_key
 
-    return bool(os.environ.get("WANDB_API_KEY") or read_netrc_auth(host=base_url()))
+    return bool(os.environ.get("WANDB_API_KEY") or netrc_api_key(base_url()))
 
 
 _SWEEP_LOCALLY = "run the same sweep without a server: backend=local"

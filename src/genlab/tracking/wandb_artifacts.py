@@ -45,11 +45,10 @@ class LinkedCheckpointsWandbLogger(WandbLogger):
         run = started_run(self)
         if run is None or not run.offline:
             return
-        # W&B's staging folder has no public accessor; wandb is pinned below its next minor.
-        from wandb.sdk.artifacts.staging import get_staging_dir
+        from genlab._compat.wandb import artifact_staging_dir
 
         checkpoints = [p for d in self._checkpoint_dirs for p in d.glob("*.ckpt") if p.is_file()]
-        link_identical_files(Path(get_staging_dir()), checkpoints)
+        link_identical_files(artifact_staging_dir(), checkpoints)
 
 
 def link_identical_files(folder: Path, originals: list[Path]) -> int:

@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.loggers import Logger
 from pytorch_lightning.loggers import WandbLogger as LightningWandbLogger
 
+from genlab._compat.lightning import leave_out_wandb_init_argument
 from genlab.checkpoints.format import checkpoint_wandb_run_id, read_checkpoint
 from genlab.tracking.summary import MACHINE_KEY, WANDB_SUMMARY_PREFIX, previous_summary
 
@@ -27,7 +28,7 @@ class WandbLogger(LightningWandbLogger):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._wandb_init.pop("anonymous", None)
+        leave_out_wandb_init_argument(self, "anonymous")
 
 
 def wandb_loggers(loggers: Iterable[Logger]) -> list[LightningWandbLogger]:
