@@ -28,7 +28,6 @@ from hydra.utils import instantiate
 from torch.utils.flop_counter import FlopCounterMode
 
 from genlab.benchmarking import QUIET, BatchClock, StopAfter, loader_batches_per_s, rates
-from genlab.cli.train import train
 from genlab.config import compose_train_config
 from genlab.data.base import UInt8RGB
 from genlab.machine import MachineRecord
@@ -37,6 +36,7 @@ from genlab.metrics.evaluator import Evaluator
 from genlab.metrics.fidelity import to_uint8
 from genlab.metrics.protocol import MetricProtocol
 from genlab.models import GAN
+from genlab.training import train
 
 
 def lightning_seconds_per_batch(cfg, batches: int, warmup: int) -> float:

@@ -17,7 +17,7 @@ What a stop does depends on where the run is:
   ``SIGTERMException``): it changes nothing that a checkpoint holds, and ``resume=true`` runs it;
 - **writing the run's record**: further signals wait for it.
 
-``genlab.cli.train`` records the outcome (``preempted`` or ``interrupted``) and exits with
+``genlab.training.train`` records the outcome (``preempted`` or ``interrupted``) and exits with
 ``128 + signal``.
 """
 
