@@ -33,7 +33,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from genlab.tracking.summary import write_json_atomic
+from genlab.atomic_write import write_json_atomic
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from genlab.atomic_write import write_json_atomic
 from genlab.config import check_train_config
 from genlab.console import quiet_console
 from genlab.tracking.hydra_record import write_hydra_record
 from genlab.tracking.lock import DirectoryLock
 from genlab.tracking.log_file import LogFileHeldBack
 from genlab.tracking.report import describe_networks, end_of_run_report
-from genlab.tracking.summary import SUMMARY_FILE, write_json_atomic
+from genlab.tracking.summary import SUMMARY_FILE
 from genlab.training import assembly
 from genlab.training.outcome import Outcome, stop_message
 from genlab.training.run_record import (
