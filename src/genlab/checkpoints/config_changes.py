@@ -25,16 +25,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.checkpoints.format import checkpoint_config, read_checkpoint
 from genlab.errors import CheckpointError
-
-if TYPE_CHECKING:
-    from genlab.models.base import GenerativeModule
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +45,13 @@ _RESTORED_VALUES = {
 }
 
 _ABSENT = "absent"
+
+
+class NamesOptimizerConfigs(Protocol):
+    """A model that names the config key of each of its optimizers, in
+    ``configure_optimizers``' order (:class:`genlab.models.base.GenerativeModule` does)."""
+
+    optimizer_config_keys: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def flatten_config(node: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def optimizer_settings_to_apply(
-    path: Path, model: GenerativeModule, run_config: DictConfig
+    path: Path, model: NamesOptimizerConfigs, run_config: DictConfig
 ) -> list[OptimizerSetting]:
     """The optimizer settings this run changes from those ``path`` was trained with, to apply
     when training starts. Raises :class:`CheckpointError` naming every changed value that the

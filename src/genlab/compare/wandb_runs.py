@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from genlab.compare.runs import Run, _flatten
-from genlab.sweeps.wandb_backend import check_server
 from genlab.tracking.summary import WANDB_CONFIG_RECORDS, WANDB_SUMMARY_PREFIX
+from genlab.tracking.wandb_server import check_server
 
 _INSTEAD = (
     "compare the local run dirs instead (scripts/compare.py 'runs=[RUN_OR_SWEEP_DIR]' out=DIR)"

@@ -20,7 +20,7 @@ from genlab.tracking.hydra_record import write_hydra_record
 from genlab.tracking.lock import DirectoryLock
 from genlab.tracking.log_file import LogFileHeldBack
 from genlab.tracking.report import describe_networks, end_of_run_report
-from genlab.tracking.summary import SUMMARY_FILE
+from genlab.tracking.summary import SUMMARY_FILE, previous_summary
 from genlab.training import assembly
 from genlab.training.outcome import Outcome, stop_message
 from genlab.training.run_record import (
@@ -82,12 +82,13 @@ def train(
                     if ckpt_path is not None:
                         ckpts.check_weights_fit(ckpt_path, model, cfg)
                         settings = ckpts.optimizer_settings_to_apply(ckpt_path, model, cfg)
-                    if (
-                        resume
-                        and ckpt_path is not None
-                        and (finished := ckpts.summary_if_finished(run_dir, ckpt_path, cfg.trainer))
-                    ):
-                        return finished
+                    if resume and ckpt_path is not None:
+                        previous = previous_summary(run_dir)
+                        finished = ckpts.summary_if_finished(
+                            run_dir, previous, ckpt_path, cfg.trainer
+                        )
+                        if finished:
+                            return finished
                     log_file.keep()
                 if resume:
                     wandb_run.continue_wandb_run(cfg, run_dir, ckpt_path)
