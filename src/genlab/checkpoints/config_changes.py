@@ -31,6 +31,7 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.checkpoints.format import checkpoint_config, read_checkpoint
+from genlab.config import flatten_config
 from genlab.errors import CheckpointError
 
 log = logging.getLogger(__name__)
@@ -66,16 +67,6 @@ class OptimizerSetting:
 
     def __str__(self) -> str:
         return f"{self.key} {self.old} -> {self.new}"
-
-
-def flatten_config(node: Any, prefix: str = "") -> dict[str, Any]:
-    """``{"prefix.a.b": value}`` of a nested config dict; lists are values."""
-    if not isinstance(node, dict):
-        return {prefix: node}
-    flat: dict[str, Any] = {}
-    for key, value in node.items():
-        flat.update(flatten_config(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
 
 
 def optimizer_settings_to_apply(

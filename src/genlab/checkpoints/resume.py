@@ -11,8 +11,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from genlab.checkpoints.config_changes import flatten_config
 from genlab.checkpoints.format import checkpoint_config, read_checkpoint
+from genlab.config import flatten_config
 from genlab.errors import CheckpointError, ConfigError
 
 log = logging.getLogger(__name__)

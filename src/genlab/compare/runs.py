@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from genlab.config import flatten_config
 from genlab.errors import ConfigError
 from genlab.runs import DamagedRun, is_training_run, read_run_files, run_dirs_under
 from genlab.tracking.history import read_history
@@ -84,7 +85,7 @@ def load_run(run_dir: Path) -> Run:
         history = read_history(run_dir)
     except (OSError, ValueError) as exc:
         raise DamagedRun(run_dir, f"cannot be read ({type(exc).__name__}: {exc})") from exc
-    return Run(run_dir, files.summary, dict(_flatten(files.config)), history, files.overrides)
+    return Run(run_dir, files.summary, flat_config(files.config), history, files.overrides)
 
 
 def load_training_runs(run_dirs: Iterable[Path]) -> list[Run]:
@@ -104,12 +105,10 @@ def load_training_runs(run_dirs: Iterable[Path]) -> list[Run]:
     return runs
 
 
-def _flatten(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(node, dict) and node:
-        for key, value in node.items():
-            yield from _flatten(value, f"{prefix}{key}.")
-    else:
-        yield (
-            prefix[:-1],
-            json.dumps(node, sort_keys=True) if isinstance(node, list | dict) else node,
-        )
+def flat_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A run's config as dotted keys (:func:`genlab.config.flatten_config`), lists and mappings
+    as JSON text: values a comparison can group runs by."""
+    return {
+        key: json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
+        for key, value in flatten_config(config).items()
+    }
