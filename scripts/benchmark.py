@@ -36,7 +36,6 @@ from genlab.benchmarking import (
     plain_setup,
     rates,
 )
-from genlab.cli.train import train
 from genlab.config import compose_train_config
 from genlab.data.base import UInt8RGB
 from genlab.machine import MachineRecord
@@ -46,6 +45,7 @@ from genlab.metrics.fidelity import to_uint8
 from genlab.metrics.protocol import MetricProtocol
 from genlab.models import GAN
 from genlab.results import add_record_option, figure_cell, write_record
+from genlab.training import train
 
 
 def lightning_seconds_per_batch(cfg, batches: int, warmup: int) -> float:

@@ -25,11 +25,11 @@ from tempfile import TemporaryDirectory
 from hydra.utils import instantiate
 
 from genlab.benchmarking import QUIET, BatchClock, StopAfter, loader_batches_per_s, rates
-from genlab.cli.train import train
 from genlab.config import compose_train_config
 from genlab.machine import MachineRecord, describe_machine
 from genlab.markdown import markdown_table
 from genlab.results import add_record_option, write_record
+from genlab.training import train
 
 
 def measure(

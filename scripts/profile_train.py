@@ -24,9 +24,9 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from genlab.benchmarking import QUIET
-from genlab.cli.train import train
 from genlab.config import compose_train_config
 from genlab.machine import MachineRecord, describe_machine
+from genlab.training import train
 
 
 class ProfileBatches(pl.Callback):

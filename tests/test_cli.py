@@ -122,7 +122,7 @@ def test_a_run_of_grey_samples_is_flagged_degenerate_in_its_summary(quickstart_r
 def test_eval_noise_rescores_a_checkpoint_as_evaluate_does_with_other_seeds(
     quickstart_run: Path, tmp_path: Path
 ) -> None:
-    """compare.py --eval-noise 2 re-scores each variant's first checkpoint with metric seeds
+    """compare.py eval_noise=2 re-scores each variant's first checkpoint with metric seeds
     2025 and 2026: its evaluation-noise std is that of evaluate.py's numbers at those seeds."""
     fids = []
     for seed in (2025, 2026):
@@ -148,7 +148,7 @@ def test_eval_noise_rescores_a_checkpoint_as_evaluate_does_with_other_seeds(
             summary.update(seed=seed, fid=summary["fid"] + seed + (variant == "b"))
             (copy / "summary.json").write_text(json.dumps(summary))
     out = tmp_path / "cmp"
-    result = run_cli("compare", str(tmp_path / "runs"), "--out", str(out), "--eval-noise", "2")
+    result = run_cli("compare", f"runs=[{tmp_path / 'runs'}]", f"out={out}", "eval_noise=2")
     assert result.returncode == 0, result.stderr[-3000:]
     pairs = pd.read_csv(out / "pairwise.csv").set_index("metric")
     expected = abs(fids[0] - fids[1]) / 2**0.5  # the sample std of two numbers

@@ -18,7 +18,6 @@ from scipy import stats
 
 from genlab.compare.runs import find_run_dirs, load_run
 from genlab.compare.variants import group_variants
-from genlab.errors import ConfigError
 from tests.helpers import assert_user_error, require, run_cli
 
 # variant -> seed -> final metrics; A beats B on fid and is_mean, B beats A on kid_mean.
@@ -95,7 +94,7 @@ def runs(tmp_path: Path) -> Path:
 
 def test_variant_statistics_match_scipy(runs: Path, tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    result = run_cli("compare", str(runs), "--out", str(out))
+    result = run_cli("compare", f"runs=[{runs}]", f"out={out}")
     assert result.returncode == 0, result.stderr[-3000:]
     table = pd.read_csv(out / "comparison.csv").set_index("variant")
     assert list(table.index) == [A, B]
@@ -140,39 +139,25 @@ def test_hydra_form_writes_only_into_out(runs: Path, tmp_path: Path) -> None:
     assert list(pd.read_csv(cwd / "cmp" / "comparison.csv")["variant"]) == [A, B]
 
 
-def test_the_flags_of_earlier_versions_compose_the_same_config(tmp_path: Path) -> None:
-    from hydra import compose, initialize_config_dir
-
-    from genlab.cli.compare import legacy_overrides
-    from genlab.paths import config_dir
-
-    odd, equals = tmp_path / "a run, it's [1]", tmp_path / "lr=0.1"  # paths, not overrides
-    odd.mkdir()
-    equals.mkdir()
-    legacy = legacy_overrides(
-        [str(odd), str(equals), "--out", "cmp dir", "--x=step", "--eval-noise", "3",
-         "--min-effect", "fid=2", "--min-effect=recall=0.02", "--allow-mixed-protocols",
-         "--wandb-project", "me/genlab", "--cfg", "job", "-m"]
-    )  # fmt: skip
-    assert legacy[:3] == ["--cfg", "job", "-m"]  # Hydra's flags first, as its parser wants
-    hydra_form = [
-        f"runs=['{odd}','{equals}']".replace("it's", "it\\'s"),
-        "out='cmp dir'",
-        "x=step",
-        "eval_noise=3",
-        "allow_mixed_protocols=true",
-        "wandb_project=me/genlab",
-        "min_effect={fid:2,recall:0.02}",
-    ]
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        expected = compose("compare", overrides=hydra_form)
-        assert compose("compare", overrides=legacy[3:]) == expected
-    assert expected.runs == [str(odd), str(equals)] and expected.out == "cmp dir"
-    assert expected.min_effect == {"fid": 2, "recall": 0.02} and expected.eval_noise == 3
-    with pytest.raises(ConfigError, match="--min-effect takes SCORE=DIFF"):
-        legacy_overrides(["RUN", "--out", "cmp", "--min-effect", "fid"])
-    with pytest.raises(ConfigError, match="--out needs a value"):
-        legacy_overrides(["RUN", "--out"])
+@pytest.mark.parametrize(
+    "former",
+    [
+        ["RUN_A", "RUN_B", "--out", "cmp"],
+        ["runs=[RUN_A]", "out=cmp", "--min-effect=fid=2"],
+        ["--allow-mixed-protocols", "runs=[RUN_A]", "out=cmp"],
+        [".", "out=cmp"],
+    ],
+    ids=["runs_and_out", "inline_value", "switch", "bare_run_dir"],
+)
+def test_the_former_argparse_form_gets_the_override_form_in_one_line(
+    former: list[str], tmp_path: Path
+) -> None:
+    """The flags of compare.py's former argparse form are refused before Hydra starts, with the
+    override form to type instead; nothing is written."""
+    result = run_cli("compare", *former, cwd=tmp_path)
+    assert_user_error(result, "compare.py takes Hydra overrides, not ", "'runs=[RUN_OR_SWEEP")
+    assert "out=DIR" in result.stderr and "min_effect={fid:2}" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_no_verdict_without_two_seeds_and_no_interval_width_without_spread() -> None:
@@ -274,7 +259,7 @@ def test_compare_prints_the_seed_counts_of_two_variants_over_three_seeds(
         for seed, fid in enumerate(values):
             write_run(root, loss, seed, {"fid": float(fid), "is_mean": 3.0 + seed / 10})
     out = tmp_path / "cmp"
-    result = run_cli("compare", str(root), "--out", str(out), "--min-effect", "is_mean=0.05")
+    result = run_cli("compare", f"runs=[{root}]", f"out={out}", "min_effect={is_mean:0.05}")
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [line for line in result.stderr.splitlines() if line.startswith("| fid |")]
     assert len(lines) == 1 and "| -5 [" in lines[0] and lines[0].endswith("| 2 |  |  | -5 | 4 |")
@@ -284,9 +269,9 @@ def test_compare_prints_the_seed_counts_of_two_variants_over_three_seeds(
     assert pairs.loc["is_mean", "effect"] == 0.05 and pairs.loc["is_mean", "seeds_needed"] == 64
     assert "## How many seeds" in (out / "comparison.md").read_text()
 
-    bad = run_cli("compare", str(root), "--out", str(out), "--min-effect", "fid=-1")
+    bad = run_cli("compare", f"runs=[{root}]", f"out={out}", "min_effect={fid:-1}")
     assert_user_error(bad, "min_effect takes a positive difference", "fid=-1")
-    unknown = run_cli("compare", str(root), "--out", str(out), "--min-effect", "coverage=0.1")
+    unknown = run_cli("compare", f"runs=[{root}]", f"out={out}", "min_effect={coverage:0.1}")
     assert_user_error(unknown, "min_effect names coverage")
 
 
@@ -358,7 +343,7 @@ def test_table_cells_use_the_decimals_of_the_spread() -> None:
 
 def test_runs_scored_by_different_extractors_are_not_compared(runs: Path, tmp_path: Path) -> None:
     write_run(runs, "genlab.losses.HingeLoss", 7, {"fid": 50.0}, extractor="inception-v3-compat")
-    result = run_cli("compare", str(runs), "--out", str(tmp_path / "cmp"))
+    result = run_cli("compare", f"runs=[{runs}]", f"out={tmp_path / 'cmp'}")
     assert_user_error(result, "different feature extractors", "inception-v3-compat")
 
 
@@ -366,7 +351,7 @@ def test_runs_scored_under_different_protocols_are_refused_naming_the_fields(
     runs: Path, tmp_path: Path
 ) -> None:
     write_run(runs, "genlab.losses.HingeLoss", 7, {"fid": 9.0, "is_mean": 3.2}, num_generated=500)
-    result = run_cli("compare", str(runs), "--out", str(tmp_path / "cmp"))
+    result = run_cli("compare", f"runs=[{runs}]", f"out={tmp_path / 'cmp'}")
     assert_user_error(
         result,
         "different metric protocols (num_generated 2000 vs 500)",
@@ -399,7 +384,7 @@ def test_allowed_mixed_protocols_mark_only_the_scores_that_depend_on_the_field(
     summary = json.loads((run / "summary.json").read_text())
     (run / "summary.json").write_text(json.dumps({**summary, "metric_real_split": "train"}))
     out = tmp_path / "cmp"
-    result = run_cli("compare", str(runs), "--out", str(out), "--allow-mixed-protocols")
+    result = run_cli("compare", f"runs=[{runs}]", f"out={out}", "allow_mixed_protocols=true")
     assert result.returncode == 0, result.stderr[-3000:]
     md = (out / "comparison.md").read_text()
     row = next(line for line in md.splitlines() if line.startswith(f"| `{A}` | 3 |"))
@@ -430,7 +415,7 @@ def test_damaged_unscored_and_evaluate_dirs_are_left_out_by_name(
         yaml.safe_dump({**config, "task_name": "evaluate"})
     )
     out = tmp_path / "cmp"
-    result = run_cli("compare", str(runs), "--out", str(out))
+    result = run_cli("compare", f"runs=[{runs}]", f"out={out}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"Leaving out {damaged} cannot be read (JSONDecodeError" in result.stderr
     table = pd.read_csv(out / "comparison.csv")
@@ -455,7 +440,7 @@ def test_a_run_that_is_no_genlab_run_dir_is_left_out_by_path(
     bad = write_run(runs, "genlab.losses.HingeLoss", 8, {"fid": 50.0})
     damage(bad)
     out = tmp_path / "cmp"
-    result = run_cli("compare", str(runs), "--out", str(out))
+    result = run_cli("compare", f"runs=[{runs}]", f"out={out}")
     assert result.returncode == 0, result.stderr[-3000:]
     warnings = [line for line in result.stderr.splitlines() if str(bad) in line]
     assert len(warnings) == 1 and warnings[0].startswith("Leaving out"), result.stderr[-3000:]
@@ -468,15 +453,13 @@ def test_a_run_that_is_no_genlab_run_dir_is_left_out_by_path(
 
 def test_missing_path_and_offline_wandb_project_are_user_errors(tmp_path: Path) -> None:
     assert_user_error(
-        run_cli("compare", str(tmp_path / "nope"), "--out", str(tmp_path / "cmp")),
+        run_cli("compare", f"runs=[{tmp_path / 'nope'}]", f"out={tmp_path / 'cmp'}"),
         "does not exist",
     )
     result = run_cli(
         "compare",
-        "--wandb-project",
-        "me/genlab",
-        "--out",
-        str(tmp_path / "cmp"),
+        "wandb_project=me/genlab",
+        f"out={tmp_path / 'cmp'}",
         env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "no_netrc")},
     )
     assert_user_error(result, "W&B login", "compare the local run dirs")
@@ -514,7 +497,7 @@ def test_comparison_page_renders_in_a_real_browser(runs: Path, tmp_path: Path) -
     from playwright.sync_api import sync_playwright
 
     out = tmp_path / "cmp"
-    result = run_cli("compare", str(runs), "--out", str(out))
+    result = run_cli("compare", f"runs=[{runs}]", f"out={out}")
     assert result.returncode == 0, result.stderr[-3000:]
     page_file = tmp_path / "elsewhere" / "comparison.html"  # no PNG beside it
     page_file.parent.mkdir()

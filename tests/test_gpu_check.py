@@ -13,7 +13,7 @@ import torch
 from omegaconf import DictConfig
 
 from genlab.accelerators import check_accelerator_available
-from genlab.cli.train import train
+from genlab.training import train
 from genlab.errors import ConfigError
 from genlab.gpu_check import run_gpu_check
 from genlab.gpu_check.budget import MODELS, PRECISIONS

@@ -21,8 +21,8 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from genlab.cli.train import train
 from genlab.config import compose_train_config
+from genlab.training import train
 from tests.reference.data import fashion_mnist_train, shuffled_batches
 from tests.reference.gan import GANSetup, train_gan
 from tests.reference.vae import train_vae

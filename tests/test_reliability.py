@@ -27,13 +27,13 @@ from omegaconf import DictConfig
 
 from genlab.checkpoints import AtomicCheckpointIO
 from genlab.cli.app import report_user_errors
-from genlab.cli.train import train
 from genlab.config_types import check_value_type
 from genlab.errors import ConfigError, TrainingDiverged
 from genlab.process import judged_env
 from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.lock import DirectoryLock
 from genlab.tracking.summary import read_summary
+from genlab.training import train
 from tests.helpers import (
     FASHION_MNIST_MIRROR,
     REPO,

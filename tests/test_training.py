@@ -16,10 +16,10 @@ from hydra.utils import get_class
 from omegaconf import DictConfig
 
 from genlab.checkpoints.format import WANDB_RUN_ID_KEY
-from genlab.cli.train import train
 from genlab.models import GAN, VAE, WGAN, WGANGP, load_checkpoint
 from genlab.tracking.summary import read_summary
 from genlab.tracking.wandb_run import WandbLogger, finish_wandb, wandb_run_info
+from genlab.training import train
 from tests.helpers import model_options, small_networks
 
 # The values each model class reports; a subclass reports its bases' too.

@@ -227,7 +227,7 @@ def test_planted_run_files_are_left_out_of_comparisons_by_name(
     grid.write_bytes(EPS)
     env = ghostscript_that_marks(tmp_path / "bin", marker)
 
-    compared = run_cli("compare", str(runs), "--out", str(tmp_path / "cmp"), env=env)
+    compared = run_cli("compare", f"runs=[{runs}]", f"out={tmp_path / 'cmp'}", env=env)
     assert not marker.exists(), "compare.py ran a planted file"
     assert compared.returncode == 0, compared.stderr[-3000:]
     for damaged, warning in [

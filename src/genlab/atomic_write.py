@@ -6,10 +6,12 @@ sweep tables, decompressed datasets, extractor weights) goes through :func:`writ
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 _PARTIAL_MARK = ".partial-"
 
@@ -49,6 +51,37 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 def write_text_atomic(path: Path, text: str) -> None:
     """UTF-8, whatever the locale: tables hold characters such as ★ and ±."""
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """``data`` as indented JSON with sorted keys, written atomically; NaN and Infinity become
+    null, tensors and numpy scalars their value, paths their text."""
+    text = json.dumps(_finite(data), indent=2, sort_keys=True, default=_jsonable)
+    write_text_atomic(path, text + "\n")
+
+
+def finite_or_none(value: float) -> float | None:
+    """JSON has no NaN/Infinity: non-finite values are written as null."""
+    return value if math.isfinite(value) else None
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or Infinity (strict parsers reject them): such numbers become null."""
+    if isinstance(value, float):
+        return finite_or_none(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _fsync_dir(folder: Path) -> None:

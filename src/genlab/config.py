@@ -1,5 +1,5 @@
-"""Composing a train config outside a Hydra app, and checks that fail before anything is
-written or trained."""
+"""Composing a train config outside a Hydra app, checks that fail before anything is written
+or trained, and a config as dotted keys."""
 
 from __future__ import annotations
 
@@ -31,6 +31,16 @@ def compose_train_config(overrides: Iterable[str], output_dir: Path) -> DictConf
         # A Hydra app's task sees its config without the hydra node (read via HydraConfig).
         del cfg["hydra"]
     return cfg
+
+
+def flatten_config(node: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"prefix.a.b": value}`` of a nested config dict; lists and empty dicts are values."""
+    if not isinstance(node, dict) or (not node and prefix):
+        return {prefix: node}
+    flat: dict[str, Any] = {}
+    for key, value in node.items():
+        flat.update(flatten_config(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
 
 
 def check_train_config(cfg: DictConfig) -> None:

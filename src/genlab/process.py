@@ -1,4 +1,6 @@
-"""A child process (a sweep trial, a baseline run) that ends with the process that started it.
+"""A child process (a sweep trial, a baseline run) that ends with the process that started it,
+and the one way genlab handles a stop signal (:func:`signals_handled`), in that child (the
+run's :class:`genlab.checkpoints.StopSignals`) and in its parent (a sweep's stop).
 
 A trial is a training process of its own; when the sweep or reproduce process is killed, even
 with SIGKILL, the trial must not train on unseen, beside the retry that ``resume=true`` starts.
@@ -28,12 +30,15 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from genlab.tracking.summary import write_json_atomic
+from genlab.atomic_write import write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,29 @@ PARENT_ENV = "GENLAB_PARENT_PID"
 _PR_SET_PDEATHSIG = 1
 # Delivered by the kernel when the parent dies; nothing else in genlab or Lightning uses it.
 _PARENT_DIED = signal.SIGUSR2
+
+
+SignalHandler = Callable[[int, FrameType | None], Any]
+
+
+@contextmanager
+def signals_handled(
+    signums: Iterable[signal.Signals], handler: SignalHandler
+) -> Iterator[dict[signal.Signals, Any]]:
+    """``handler`` handles ``signums`` until the block ends, when the handlers before it come
+    back; it yields those, and one removed from the dict keeps the handler set meanwhile. In
+    the main thread only: elsewhere Python lets no one install a handler (it yields ``{}``)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield {}
+        return
+    previous = {signum: signal.getsignal(signum) for signum in signums}
+    for signum in previous:
+        signal.signal(signum, handler)
+    try:
+        yield previous
+    finally:
+        for signum, before in previous.items():
+            signal.signal(signum, before)
 
 
 def child_env(env: dict[str, str]) -> dict[str, str]:

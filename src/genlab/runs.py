@@ -1,20 +1,23 @@
 """Every training run under a folder, whatever made it: train.py, a multirun, a sweep, a
-baseline table. One row per run dir, read from its summary.json and .hydra/config.yaml."""
+baseline table. One row per run dir, read from its summary.json and .hydra/config.yaml.
+
+Finding run dirs and reading their files is done here for every reader (genlab-runs and
+compare.py): :func:`run_dirs_under`, :func:`read_run_files`, :func:`is_training_run`."""
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from omegaconf import OmegaConf
 
 from genlab.markdown import markdown_table
 from genlab.metrics.keys import SCORES
-from genlab.tracking.summary import SUMMARY_FILE
+from genlab.tracking.summary import SUMMARY_FILE, read_summary
 
 # Columns of the listing, in order: the scores papers report, from the table of metric keys.
 COLUMNS = (
@@ -58,28 +61,78 @@ def default_root() -> Path:
     return Path(os.environ.get("GENLAB_ROOT", ".")) / "outputs"
 
 
+def run_dirs_under(root: Path) -> list[Path]:
+    """The run dirs (folders with a summary.json) at or below ``root``, in path order."""
+    return sorted(summary_file.parent for summary_file in Path(root).rglob(SUMMARY_FILE))
+
+
+def is_training_run(config: Mapping[str, Any]) -> bool:
+    """Whether a run dir's recorded config is a training run's: evaluate.py writes a
+    summary.json too. A run dir without its recorded config counts as training."""
+    return config.get("task_name", "train") == "train"
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """What a run dir records: its summary, its config as written (nested, interpolations
+    unresolved; empty when .hydra/config.yaml is absent) and the command line's overrides."""
+
+    dir: Path
+    summary: dict[str, Any]
+    config: dict[str, Any]
+    overrides: tuple[str, ...]
+
+
+class DamagedRun(Exception):
+    """A run dir whose files cannot be parsed (e.g. a copy interrupted mid-file) or that lacks
+    the run's recorded config."""
+
+    def __init__(self, run_dir: Path, reason: str) -> None:
+        super().__init__(f"{run_dir} {reason}")
+        self.run_dir = run_dir
+        self.reason = reason
+
+
+def read_run_files(run_dir: Path) -> RunFiles:
+    """The run dir's summary.json and .hydra/ record, as data only (YAML's safe subset);
+    :class:`DamagedRun` when a file cannot be parsed."""
+    config_file = run_dir / ".hydra" / "config.yaml"
+    overrides_file = run_dir / ".hydra" / "overrides.yaml"
+    try:
+        config = (
+            OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
+            if config_file.is_file()
+            else {}
+        )
+        if not isinstance(config, dict):
+            raise ValueError(f".hydra/config.yaml holds a {type(config).__name__}, not a mapping")
+        overrides = OmegaConf.load(overrides_file) if overrides_file.is_file() else []
+        summary = read_summary(run_dir)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise DamagedRun(run_dir, f"cannot be read ({type(exc).__name__}: {exc})") from exc
+    return RunFiles(run_dir, summary, config, tuple(map(str, overrides)))
+
+
 def find_runs(roots: Iterable[Path]) -> list[RunRow]:
     """Training runs below ``roots``, oldest first; other apps' dirs are passed over."""
     rows = []
     for root in roots:
-        for summary_file in sorted(Path(root).rglob(SUMMARY_FILE)):
-            run = _read(summary_file.parent)
+        for run_dir in run_dirs_under(root):
+            run = _read(run_dir)
             if run is not None:
                 rows.append(run)
     return sorted(rows, key=lambda r: (r.dir / SUMMARY_FILE).stat().st_mtime)
 
 
 def _read(run_dir: Path) -> RunRow | None:
-    """The run, or None for another app's dir (evaluate.py writes a summary.json too); a run
-    whose files cannot be parsed is listed as ``unreadable``."""
-    config_file = run_dir / ".hydra" / "config.yaml"
+    """The run, or None for another app's dir; a run whose files cannot be parsed is listed
+    as ``unreadable``."""
     try:
-        summary = json.loads((run_dir / SUMMARY_FILE).read_text())
-        config = (yaml.safe_load(config_file.read_text()) if config_file.is_file() else {}) or {}
-    except (OSError, ValueError, yaml.YAMLError):
+        files = read_run_files(run_dir)
+    except DamagedRun:
         return RunRow(run_dir, {"status": "unreadable"}, {})
-    is_training = config.get("task_name", "train") == "train" and "global_step" in summary
-    return RunRow(run_dir, summary, config) if is_training else None
+    is_training = is_training_run(files.config) and "global_step" in files.summary
+    return RunRow(run_dir, files.summary, files.config) if is_training else None
 
 
 def select(

@@ -9,8 +9,8 @@ import pytorch_lightning as pl
 import torch
 import torch.distributed as dist
 
+from genlab.atomic_write import write_json_atomic
 from genlab.callbacks.every_n_steps import EveryNSteps
-from genlab.tracking.summary import write_json_atomic
 
 REPLICAS_FILE = "replicas.json"
 

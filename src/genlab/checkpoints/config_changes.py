@@ -25,16 +25,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.checkpoints.format import checkpoint_config, read_checkpoint
+from genlab.config import flatten_config
 from genlab.errors import CheckpointError
-
-if TYPE_CHECKING:
-    from genlab.models.base import GenerativeModule
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +46,13 @@ _RESTORED_VALUES = {
 }
 
 _ABSENT = "absent"
+
+
+class NamesOptimizerConfigs(Protocol):
+    """A model that names the config key of each of its optimizers, in
+    ``configure_optimizers``' order (:class:`genlab.models.base.GenerativeModule` does)."""
+
+    optimizer_config_keys: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -64,18 +69,8 @@ class OptimizerSetting:
         return f"{self.key} {self.old} -> {self.new}"
 
 
-def flatten_config(node: Any, prefix: str = "") -> dict[str, Any]:
-    """``{"prefix.a.b": value}`` of a nested config dict; lists are values."""
-    if not isinstance(node, dict):
-        return {prefix: node}
-    flat: dict[str, Any] = {}
-    for key, value in node.items():
-        flat.update(flatten_config(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
 def optimizer_settings_to_apply(
-    path: Path, model: GenerativeModule, run_config: DictConfig
+    path: Path, model: NamesOptimizerConfigs, run_config: DictConfig
 ) -> list[OptimizerSetting]:
     """The optimizer settings this run changes from those ``path`` was trained with, to apply
     when training starts. Raises :class:`CheckpointError` naming every changed value that the

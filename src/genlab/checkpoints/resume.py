@@ -11,10 +11,9 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from genlab.checkpoints.config_changes import flatten_config
 from genlab.checkpoints.format import checkpoint_config, read_checkpoint
+from genlab.config import flatten_config
 from genlab.errors import CheckpointError, ConfigError
-from genlab.tracking.summary import previous_summary
 
 log = logging.getLogger(__name__)
 
@@ -151,11 +150,13 @@ def finished_run(
 
 
 def summary_if_finished(
-    run_dir: Path, checkpoint_path: Path, trainer_config: DictConfig
+    run_dir: Path,
+    summary: dict[str, Any] | None,
+    checkpoint_path: Path,
+    trainer_config: DictConfig,
 ) -> dict[str, Any] | None:
-    """The run dir's summary when a resumed run has nothing left to do (:func:`finished_run`),
-    said in the log; None when there is training left."""
-    summary = previous_summary(run_dir)
+    """The run dir's ``summary`` when a resumed run has nothing left to do
+    (:func:`finished_run`), said in the log; None when there is training left."""
     if summary is None or not finished_run(summary, checkpoint_path, trainer_config):
         return None
     log.info(

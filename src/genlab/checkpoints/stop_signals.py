@@ -17,14 +17,13 @@ What a stop does depends on where the run is:
   ``SIGTERMException``): it changes nothing that a checkpoint holds, and ``resume=true`` runs it;
 - **writing the run's record**: further signals wait for it.
 
-``genlab.cli.train`` records the outcome (``preempted`` or ``interrupted``) and exits with
+``genlab.training.train`` records the outcome (``preempted`` or ``interrupted``) and exits with
 ``128 + signal``.
 """
 
 from __future__ import annotations
 
 import signal
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -34,6 +33,8 @@ from typing import Any
 import pytorch_lightning as pl
 from lightning_fabric.plugins.environments import SLURMEnvironment
 from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+from genlab.process import signals_handled
 
 # The run's status in summary.json for each signal.
 STATUS_OF_SIGNAL = {
@@ -82,18 +83,11 @@ class StopSignals(pl.Callback):
     def installed(self) -> Iterator[StopSignals]:
         """This object handles the stop signals (in the main thread; elsewhere Python lets no
         one install a handler) until the block ends, when the previous handlers come back."""
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        self._previous = {signum: signal.getsignal(signum) for signum in STATUS_OF_SIGNAL}
-        for signum in STATUS_OF_SIGNAL:
-            signal.signal(signum, self._handle)
-        try:
-            yield self
-        finally:
-            for signum, handler in self._previous.items():
-                signal.signal(signum, handler)
-            self._previous = {}
+        with signals_handled(STATUS_OF_SIGNAL, self._handle) as self._previous:
+            try:
+                yield self
+            finally:
+                self._previous = {}
 
     @contextmanager
     def starting(self) -> Iterator[None]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,90 +15,29 @@ from genlab.cli.app import exit_with, hydra_app
 from genlab.compare.axes import X_AXES
 from genlab.errors import ConfigError
 
-# The argparse flags of earlier versions: flag -> (config key, takes a value).
-LEGACY_FLAGS = {
-    "--out": ("out", True),
-    "--x": ("x", True),
-    "--wandb-project": ("wandb_project", True),
-    "--wandb-group": ("wandb_group", True),
-    "--eval-noise": ("eval_noise", True),
-    "--min-effect": ("min_effect", True),
-    "--allow-mixed-protocols": ("allow_mixed_protocols", False),
-}
-# Hydra's own flags that take the next argument as their value (`--cfg job`, `-cn NAME`).
-HYDRA_VALUE_FLAGS = {
-    *("--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn"),
-    *("--config-dir", "-cd", "--experimental-rerun", "--shell-completion", "-sc"),
-}
-HYDRA_INFO_FLAGS = {"--info", "-i"}  # an optional value, one of these
-HYDRA_INFO_TOPICS = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
+# The flags of compare.py's former argparse form, refused with the override form.
+FORMER_FLAGS = (
+    "--out", "--x", "--wandb-project", "--wandb-group", "--eval-noise", "--min-effect",
+    "--allow-mixed-protocols",
+)  # fmt: skip
+OVERRIDE_FORM = (
+    "python scripts/compare.py 'runs=[RUN_OR_SWEEP_DIR,...]' out=DIR "
+    "[x=images_seen eval_noise=5 'min_effect={fid:2}' allow_mixed_protocols=true "
+    "wandb_project=ENTITY/PROJECT wandb_group=NAME]"
+)
 
 
-def legacy_overrides(argv: list[str]) -> list[str]:
-    """``RUN... --out DIR --min-effect fid=2 --allow-mixed-protocols`` as Hydra overrides
-    (``runs=[...]``, ``out=...``, ``min_effect={fid:2}``, ``allow_mixed_protocols=true``).
-
-    Hydra's own arguments and ``key=value`` overrides pass unchanged; any other argument that
-    is no flag (no ``=`` in it, or an existing path) is a run dir.
-    """
-    flags: list[str] = []  # before the overrides: Hydra's parser wants those in one run
-    overrides: list[str] = []
-    runs: list[str] = []
-    min_effect: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg, i = argv[i], i + 1
-        flag, has_value, inline = arg.partition("=")
-        takes_next = arg in HYDRA_VALUE_FLAGS or (
-            arg in HYDRA_INFO_FLAGS and i < len(argv) and argv[i] in HYDRA_INFO_TOPICS
-        )
-        if takes_next:
-            flags += argv[i - 1 : i + 1]
-            i += 1
-        elif flag in LEGACY_FLAGS:
-            key, takes_value = LEGACY_FLAGS[flag]
-            if not takes_value:
-                overrides.append(f"{key}=true")
-                continue
-            if not has_value:
-                if i == len(argv):
-                    raise ConfigError(f"{flag} needs a value")
-                inline, i = argv[i], i + 1
-            if key == "min_effect":
-                min_effect.append(_min_effect_item(inline))
-            elif key in ("x", "eval_noise"):
-                overrides.append(f"{key}={inline}")  # a word or a number, as Hydra types it
-            else:
-                overrides.append(f"{key}={_quoted(inline)}")
-        elif arg.startswith("-"):
-            flags.append(arg)  # Hydra's flags, or a flag its parser will refuse
-        elif "=" in arg and not os.path.exists(arg):
-            overrides.append(arg)
+def refuse_former_form(argv: list[str]) -> None:
+    """A ConfigError that gives the override form for the former argparse form: one of its
+    flags, or a run dir given bare (an existing path with no ``=``, not a Hydra flag's value)."""
+    for before, arg in zip(["", *argv], argv, strict=False):
+        if arg.partition("=")[0] in FORMER_FLAGS:
+            former = arg.partition("=")[0]
+        elif "=" not in arg and not before.startswith("-") and os.path.exists(arg):
+            former = f"a bare run dir ({arg})"
         else:
-            runs.append(_quoted(arg))
-    if runs:
-        if any(o.split("=", 1)[0].lstrip("+~") == "runs" for o in overrides):
-            raise ConfigError("give run dirs as RUN_DIR ... or as runs=[...], not both")
-        overrides.insert(0, f"runs=[{','.join(runs)}]")
-    if min_effect:
-        overrides.append(f"min_effect={{{','.join(min_effect)}}}")
-    return flags + overrides
-
-
-def _min_effect_item(item: str) -> str:
-    name, _, value = item.partition("=")
-    if not re.fullmatch(r"\w+", name) or not value:
-        raise ConfigError(f"--min-effect takes SCORE=DIFF (fid=2), got {item!r}")
-    return f"{name}:{value}"
-
-
-def _quoted(value: str) -> str:
-    """A value as a quoted string of Hydra's override grammar, whatever characters it holds
-    (commas, brackets, spaces, quotes)."""
-    # Hydra unescapes only the backslashes before a quote; OmegaConf reads \${ as a literal ${.
-    escaped = re.sub(r"(\\*)('|$)", lambda m: m[1] * 2 + (f"\\{m[2]}" if m[2] else ""), value)
-    escaped = escaped.replace("${", "\\${")
-    return f"'{escaped}'"
+            continue
+        raise ConfigError(f"compare.py takes Hydra overrides, not {former}: {OVERRIDE_FORM}")
 
 
 def check_settings(cfg: DictConfig) -> dict[str, Any]:
@@ -173,9 +111,9 @@ def _hydra_main(cfg: DictConfig) -> Path:
 
 
 def main() -> None:
-    """The Hydra app, also called with the flags of earlier versions (``RUN... --out DIR``)."""
+    """The Hydra app; the former argparse form (``RUN... --out DIR``) gets the override form."""
     try:
-        sys.argv[1:] = legacy_overrides(sys.argv[1:])
+        refuse_former_form(sys.argv[1:])
     except ConfigError as exc:
         exit_with(exc)
     _hydra_main()

@@ -11,11 +11,12 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from genlab.atomic_write import write_json_atomic
 from genlab.cli.app import hydra_app
 from genlab.errors import ConfigError, DataNotFoundError
 from genlab.metrics.keys import SCORE_NAMES
-from genlab.tracking.run_record import run_record
-from genlab.tracking.summary import SUMMARY_FILE, write_json_atomic
+from genlab.tracking.summary import SUMMARY_FILE
+from genlab.training.run_record import run_record
 
 # torch, torch-fidelity and the models load where the evaluation runs, not for `--help` or
 # `--cfg job` (docs/decisions.md).

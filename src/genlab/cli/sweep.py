@@ -14,7 +14,8 @@ from genlab.cli.app import hydra_app
 from genlab.config_types import check_override_types
 from genlab.errors import ConfigError
 from genlab.sweeps.definition import SweepDefinition
-from genlab.sweeps.wandb_backend import api_key_configured, run_wandb_sweep
+from genlab.sweeps.wandb_backend import run_wandb_sweep
+from genlab.tracking.wandb_server import api_key_configured
 
 log = logging.getLogger("genlab.sweep")
 BACKENDS = ("auto", "local", "wandb")

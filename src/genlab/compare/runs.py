@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-from omegaconf import OmegaConf
-
+from genlab.config import flatten_config
 from genlab.errors import ConfigError
+from genlab.runs import DamagedRun, is_training_run, read_run_files, run_dirs_under
 from genlab.tracking.history import read_history
-from genlab.tracking.summary import SUMMARY_FILE, read_summary
+from genlab.tracking.summary import SUMMARY_FILE
 
 log = logging.getLogger("genlab.compare")
 
@@ -67,7 +66,7 @@ def find_run_dirs(paths: Iterable[Path]) -> list[Path]:
         if (path / SUMMARY_FILE).is_file():
             found.append(path)
             continue
-        below = sorted(p.parent for p in path.rglob(SUMMARY_FILE))
+        below = run_dirs_under(path)
         if not below:
             raise ConfigError(f"no run dirs (summary.json) under {path}")
         found += below
@@ -81,27 +80,12 @@ def load_run(run_dir: Path) -> Run:
             run_dir,
             "has no .hydra/config.yaml: it is not a genlab run dir, or its .hydra/ was not copied",
         )
-    overrides_file = run_dir / ".hydra" / "overrides.yaml"
+    files = read_run_files(run_dir)
     try:
-        config = OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
-        if not isinstance(config, dict):
-            raise ValueError(f".hydra/config.yaml holds a {type(config).__name__}, not a mapping")
-        overrides = OmegaConf.load(overrides_file) if overrides_file.is_file() else []
-        summary = read_summary(run_dir)
         history = read_history(run_dir)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+    except (OSError, ValueError) as exc:
         raise DamagedRun(run_dir, f"cannot be read ({type(exc).__name__}: {exc})") from exc
-    return Run(run_dir, summary, dict(_flatten(config)), history, tuple(map(str, overrides)))
-
-
-class DamagedRun(Exception):
-    """A run dir whose files cannot be parsed (e.g. a copy interrupted mid-file) or that lacks
-    the run's recorded config."""
-
-    def __init__(self, run_dir: Path, reason: str) -> None:
-        super().__init__(f"{run_dir} {reason}")
-        self.run_dir = run_dir
-        self.reason = reason
+    return Run(run_dir, files.summary, flat_config(files.config), history, files.overrides)
 
 
 def load_training_runs(run_dirs: Iterable[Path]) -> list[Run]:
@@ -116,17 +100,15 @@ def load_training_runs(run_dirs: Iterable[Path]) -> list[Run]:
             log.warning("Leaving out %s", damaged)
             runs.append(Run.left_out(damaged))
             continue
-        if run.config.get("task_name", "train") == "train":
+        if is_training_run(run.config):
             runs.append(run)
     return runs
 
 
-def _flatten(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(node, dict) and node:
-        for key, value in node.items():
-            yield from _flatten(value, f"{prefix}{key}.")
-    else:
-        yield (
-            prefix[:-1],
-            json.dumps(node, sort_keys=True) if isinstance(node, list | dict) else node,
-        )
+def flat_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A run's config as dotted keys (:func:`genlab.config.flatten_config`), lists and mappings
+    as JSON text: values a comparison can group runs by."""
+    return {
+        key: json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
+        for key, value in flatten_config(config).items()
+    }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genlab.compare.runs import Run, _flatten
-from genlab.sweeps.wandb_backend import check_server
+from genlab.compare.runs import Run, flat_config
 from genlab.tracking.summary import WANDB_CONFIG_RECORDS, WANDB_SUMMARY_PREFIX
+from genlab.tracking.wandb_server import check_server
 
 _INSTEAD = (
     "compare the local run dirs instead (scripts/compare.py 'runs=[RUN_OR_SWEEP_DIR]' out=DIR)"
@@ -27,8 +27,8 @@ def load_wandb_runs(project: str, group: str | None, timeout_s: float = 10.0) ->
             if key.startswith(WANDB_SUMMARY_PREFIX)
         }
         if summary:
-            config = dict(
-                _flatten({k: v for k, v in remote.config.items() if k not in WANDB_CONFIG_RECORDS})
+            config = flat_config(
+                {k: v for k, v in remote.config.items() if k not in WANDB_CONFIG_RECORDS}
             )
             runs.append(Run(Path(remote.path[-1]), summary, config))
     return runs

@@ -12,11 +12,11 @@ from genlab.errors import ConfigError
 
 def needs_unused_parameter_handling(model_target: str) -> bool:
     """Whether the model's backward passes each leave some parameters without gradients."""
-    from genlab.models.base import GenerativeModule
-
     model = get_class(model_target)
-    # A class outside genlab's hierarchy is refused when it is built (instantiate_model).
-    return issubclass(model, GenerativeModule) and model.ddp_find_unused_parameters
+    # Declared by the model contract (GenerativeModule.ddp_find_unused_parameters); read by
+    # name because models stand above this package. A class outside genlab's hierarchy is
+    # refused when it is built (instantiate_model).
+    return bool(getattr(model, "ddp_find_unused_parameters", False))
 
 
 def ddp_strategy(

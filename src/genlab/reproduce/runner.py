@@ -21,7 +21,7 @@ from typing import Any
 
 from genlab.job_progress import JobProgress
 from genlab.reproduce.baseline import Baseline, BaselineVariant, Budget
-from genlab.sweeps.trial import run_trial
+from genlab.sweeps.trial import TRAIN_APP, child_command, run_trial
 from genlab.tracking.summary import SUMMARY_FILE, previous_summary
 
 log = logging.getLogger("genlab.reproduce")
@@ -61,10 +61,7 @@ def plan(
     for seed in range(seeds):
         for variant in variants:
             run_dir = (out_dir / variant.name / f"seed{seed}").resolve()
-            command = (
-                sys.executable,
-                "-m",
-                "genlab.cli.train",
+            args = (
                 f"experiment={variant.experiment}",
                 f"seed={seed}",
                 f"group={baseline.name}_{budget.name}",
@@ -73,8 +70,8 @@ def plan(
                 *budget.variant_overrides.get(variant.name, ()),
                 *overrides,
                 *(["resume=true"] if has_checkpoint(run_dir) else []),
-                f"hydra.run.dir={run_dir}",
             )
+            command = tuple(child_command((sys.executable, *TRAIN_APP), args, run_dir))
             runs.append(PlannedRun(variant, seed, run_dir, command))
     return runs
 

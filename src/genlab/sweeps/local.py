@@ -41,7 +41,7 @@ from genlab.sweeps.search_space import grid_size, make_sampler, suggest
 from genlab.sweeps.stop import INTERRUPTED, SweepStop
 from genlab.sweeps.storage import STORAGE_FILE, SweepStorage, open_storage, retry_callback
 from genlab.sweeps.table import swept_parameters, trial_rows, write_tables
-from genlab.sweeps.trial import agent_command, run_trial
+from genlab.sweeps.trial import agent_command, child_command, run_trial
 from genlab.tracking.history import HISTORY_FILE
 from genlab.tracking.lock import DirectoryLock, FileMutex
 
@@ -291,17 +291,16 @@ class LocalSweep:
         run_dir = (
             self.sweep_dir / TRIALS_DIR / trial_folder_name(trial.number, params, self.definition)
         )
-        command = [
-            *agent_command(
-                self.definition,
-                params,
-                interpreter=sys.executable,
-                env_prefix=(),
-                overrides=self.overrides,
-            ),
-            f"run_name={self.definition.name}_trial{trial.number:03d}",
-            f"hydra.run.dir={run_dir.resolve()}",
-        ]
+        launch = agent_command(
+            self.definition,
+            params,
+            interpreter=sys.executable,
+            env_prefix=(),
+            overrides=self.overrides,
+        )
+        command = child_command(
+            launch, [f"run_name={self.definition.name}_trial{trial.number:03d}"], run_dir
+        )
         trial.set_user_attr("params", params)
         trial.set_user_attr("run_dir", str(run_dir))
         trial.set_user_attr("command", command)

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from genlab.process import signals_handled
+
 log = logging.getLogger("genlab.sweep")
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -35,17 +37,8 @@ class SweepStop:
     def installed(self) -> Iterator[SweepStop]:
         """Handles the stop signals until the block ends (in the main thread; elsewhere
         Python lets no one install a handler)."""
-        if threading.current_thread() is not threading.main_thread():
+        with signals_handled(STOP_SIGNALS, self._handle):
             yield self
-            return
-        previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, self._handle)
-        try:
-            yield self
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
 
     @property
     def requested(self) -> bool:

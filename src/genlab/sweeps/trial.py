@@ -16,6 +16,15 @@ from genlab.sweeps.definition import SweepDefinition
 from genlab.tracking.summary import SUMMARY_FILE, read_summary
 
 CONSOLE_LOG = "console.log"
+# genlab's training app run by module: a baseline run's command works from any directory.
+TRAIN_APP = ("-m", "genlab.cli.train")
+
+
+def child_command(launch: Sequence[str], args: Sequence[str], run_dir: Path) -> list[str]:
+    """The command of one child training run (a sweep trial, a baseline run): ``launch`` (an
+    interpreter and the training app, with what precedes the run's own overrides), the run's
+    ``args``, then its run dir, last, so that it is the one Hydra uses."""
+    return [*launch, *args, f"hydra.run.dir={run_dir.resolve()}"]
 
 
 def agent_command(

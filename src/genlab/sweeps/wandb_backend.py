@@ -3,55 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import subprocess
 import sys
 from collections.abc import Sequence
-from urllib.parse import urlparse
 
-from genlab.errors import GenlabError
 from genlab.sweeps.definition import SweepDefinition
+from genlab.tracking.wandb_server import WandbUnavailableError, check_server
 
 log = logging.getLogger("genlab.sweep")
-DEFAULT_BASE_URL = "https://api.wandb.ai"
-
-
-class WandbUnavailableError(GenlabError):
-    """No W&B login, or no route to the W&B server."""
-
-
-def base_url() -> str:
-    return os.environ.get("WANDB_BASE_URL", DEFAULT_BASE_URL)
-
-
-def api_key_configured() -> bool:
-    """A W&B API key in the environment or in ~/.netrc for the configured server."""
-    from genlab._compat.wandb import netrc_api_key
-
-    return bool(os.environ.get("WANDB_API_KEY") or netrc_api_key(base_url()))
-
-
 _SWEEP_LOCALLY = "run the same sweep without a server: backend=local"
-
-
-def check_server(
-    timeout_s: float, what: str = "backend=wandb", instead: str = _SWEEP_LOCALLY
-) -> None:
-    """Fails fast, with the fix, when there is no login or the server cannot be reached
-    (wandb itself would prompt for a key, or retry for minutes)."""
-    if not api_key_configured():
-        raise WandbUnavailableError(
-            f"{what} needs a W&B login (`wandb login` or WANDB_API_KEY); {instead}"
-        )
-    url = urlparse(base_url())
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        socket.create_connection((url.hostname, port), timeout=timeout_s).close()
-    except OSError as exc:
-        raise WandbUnavailableError(
-            f"cannot reach the W&B server {base_url()} ({exc}); {instead}"
-        ) from exc
 
 
 def run_wandb_sweep(
@@ -67,7 +27,7 @@ def run_wandb_sweep(
     ``count`` runs (all the sweep's runs when None); returns the sweep id."""
     import wandb
 
-    check_server(timeout_s)
+    check_server(timeout_s, what="backend=wandb", instead=_SWEEP_LOCALLY)
     try:
         sweep_id = wandb.sweep(definition.for_wandb(overrides), entity=entity, project=project)
     except Exception as exc:

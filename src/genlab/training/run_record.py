@@ -9,14 +9,10 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig
 
 from genlab import __version__
+from genlab.atomic_write import finite_or_none, write_json_atomic
 from genlab.machine import MachineRecord
 from genlab.paths import git_sha
-from genlab.tracking.summary import (
-    MACHINE_KEY,
-    SUMMARY_FILE,
-    finite_or_none,
-    write_json_atomic,
-)
+from genlab.tracking.summary import MACHINE_KEY, SUMMARY_FILE
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
