@@ -13,11 +13,11 @@ import torch
 from omegaconf import DictConfig
 
 from genlab.accelerators import check_accelerator_available
-from genlab.training import train
 from genlab.errors import ConfigError
 from genlab.gpu_check import run_gpu_check
 from genlab.gpu_check.budget import MODELS, PRECISIONS
 from genlab.models import load_checkpoint
+from genlab.training import train
 from tests.helpers import (
     SMALL_GAN,
     assert_no_good_run,

@@ -6,10 +6,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genlab.atomic_write import write_text_atomic
+from genlab.atomic_write import write_json_atomic, write_text_atomic
 from genlab.machine import describe_machine
 from genlab.markdown import markdown_table
-from genlab.atomic_write import write_json_atomic
 
 RECORD_FILE = "gpu_check.json"
 TABLE_FILE = "gpu_check.md"

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from hydra.errors import HydraException
 from omegaconf import DictConfig
 
-from genlab.training import train
 from genlab.config import compose_train_config
 from genlab.errors import ConfigError
 from genlab.gpu_check.budget import Budget
+from genlab.training import train
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
