@@ -155,7 +155,9 @@ def test_scripts_run_by_a_python_without_genlab_say_how_to_set_it_up() -> None:
         [str(python), "-c", probe], env=env, capture_output=True, text=True, timeout=60
     ).stdout.strip()
     require(lacks_genlab == "True", f"{python} has genlab installed: it cannot show its absence")
-    scripts = sorted(p for p in (REPO / "scripts").glob("*.py") if not p.name.startswith("_"))
+    # render_docs.py (`make docs`) uses the standard library only: it runs without genlab.
+    needs_genlab = (p for p in (REPO / "scripts").glob("*.py") if p.name != "render_docs.py")
+    scripts = sorted(p for p in needs_genlab if not p.name.startswith("_"))
     assert len(scripts) > 10
     for script in scripts:
         result = subprocess.run(
@@ -166,9 +168,12 @@ def test_scripts_run_by_a_python_without_genlab_say_how_to_set_it_up() -> None:
             text=True,
             timeout=60,
         )
+        # time_command.py puts its own checkout's genlab on the path (it times a fresh clone
+        # before its .venv exists), so what it misses is torch.
+        missing = "torch" if script.name == "time_command.py" else "genlab"
         assert_user_error(
             result,
-            f"genlab is not installed in this Python ({python})",
+            f"{missing} is not installed in this Python ({python})",
             "make setup",
             "source .venv/bin/activate",
         )

@@ -291,7 +291,7 @@ def test_degenerate_runs_get_no_verdict_and_unreachable_seed_counts_say_so(
             floor = {"precision": 0.0, "recall": 0.0} if loss.endswith("MinimaxLoss") else {}
             write_run(root, loss, seed, {"fid": fid, "is_mean": inception, **floor})
     out = tmp_path / "cmp"
-    result = run_cli("compare", str(root), "--out", str(out))
+    result = run_cli("compare", f"runs=[{root}]", f"out={out}")
     assert result.returncode == 0, result.stderr[-3000:]
     hinge, ls, minimax = (f"model.loss._target_={loss}" for loss in finals)
     pairs = pd.read_csv(out / "pairwise.csv").set_index(["metric", "a", "b"])
