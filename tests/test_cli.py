@@ -50,6 +50,7 @@ def quickstart_run(tmp_path_factory: pytest.TempPathFactory, fashion_mnist_root:
         f"metrics.cache_dir={run_dir.parent / 'cache'}",
         f"data.root={fashion_mnist_root}",
         f"hydra.run.dir={run_dir}",
+        "callbacks.progress_log.every_n_seconds=1",  # a job log's progress lines, in seconds
         env={"WANDB_SILENT": "false"},  # the console a user sees, W&B's lines included
     )
     assert result.returncode == 0, result.stderr[-5000:]
@@ -73,6 +74,27 @@ def test_console_holds_no_library_warning(quickstart_run: Path) -> None:
     sampled = console.index("Sampled 256 images (")
     extracted = console.index("Features of 256 generated and 512 real images (")
     assert announced < sampled < extracted < console.index("Metrics at step 30")
+
+
+def test_a_job_log_shows_progress_lines_and_each_evaluation(quickstart_run: Path) -> None:
+    """Written to a pipe, as a cluster job's log file is, the console has a progress line at
+    the set interval (step of the budget, speed, ETA, losses) and lines around the evaluation:
+    the progress bar draws only on a terminal."""
+    console = (quickstart_run.parent / "console.txt").read_text()
+    progress = re.compile(
+        r"\]\[genlab\.callbacks\.progress_log\]\[INFO\] - step (\d+)/30 \(\d+%\), "
+        r"[\d.]+ steps/s, (ETA|trained in) [\w ]+, train/d_loss=\S+ .*train/g_loss=\S+$"
+    )
+    steps = [int(m[1]) for line in console.splitlines() if (m := progress.search(line))]
+    assert any(step < 30 for step in steps), console[-5000:]  # an interval's line mid-run
+    assert steps[-1] == 30 and steps == sorted(steps)
+    assert re.search(r"- step 30/30 \(100%\), [\d.]+ steps/s, trained in \d+ s, ", console)
+    assert "Training from step 0 to step 30; progress every 1 s" in console
+    # The evaluation: announced when it starts, its scores and time when it ends.
+    started = console.index("Evaluating at step 30: 256 generated images")
+    ended = re.search(r"Metrics at step 30 \(genlab-fashion-mnist-cnn, \d+ s\): .*fid=", console)
+    assert ended is not None, console[-5000:]
+    assert console.index("- step 30/30 (100%)") < started < ended.start()
 
 
 def test_run_dir_is_complete(quickstart_run: Path) -> None:
