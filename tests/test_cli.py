@@ -333,6 +333,8 @@ def test_runs_lists_training_runs_of_every_kind_with_filters(
     rows = {line.split(" | ")[0].lstrip("| "): line for line in listed.stdout.splitlines()[2:]}
     assert set(rows) == {"train/runs/quick", "sweeps/s1/trials/000_lr=0.001", "train/runs/damaged"}
     assert "| train | ok | gan | fashion_mnist | quickstart |" in rows["train/runs/quick"]
+    assert "| 30 | 30 steps |" in rows["train/runs/quick"]  # global_step of its budget
+    assert "| yes | genlab-fashion-mnist-cnn |" in rows["train/runs/quick"]  # degenerate
     assert "| sweep | ok |" in rows["sweeps/s1/trials/000_lr=0.001"]
     assert "| unreadable |" in rows["train/runs/damaged"]
     assert len((tmp_path / "runs.csv").read_text().splitlines()) == 4
@@ -341,6 +343,16 @@ def test_runs_lists_training_runs_of_every_kind_with_filters(
     assert only_failed.returncode == 0 and "0 runs" in only_failed.stderr
     missing = run_cli("runs", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "no such folder" in missing.stderr
+
+
+def test_runs_help_is_whole() -> None:
+    """The description's every sentence and what each column of the table holds."""
+    shown = run_cli("runs", "--help")
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    text = " ".join(shown.stdout.split())
+    assert "under a folder (train, multirun, sweep and baseline runs), with filters." in text
+    for column in ("kind (", "swept (", "budget (", "degenerate (yes:"):
+        assert column in text, text
 
 
 def test_corrupt_checkpoint_is_a_user_error(tmp_path: Path) -> None:
@@ -486,16 +498,28 @@ def test_trainer_argument_errors_are_user_errors(
 def test_multirun_job_folders_name_the_swept_values(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:
-    """Only the swept override names the folders: `seed=3` is the same in both jobs."""
+    """Only the swept override names the folders: `seed=3` is the same in both jobs; runs.py
+    lists each job with its swept value and budget."""
+    sweep = tmp_path / "outputs" / "train" / "multiruns" / "m1"
     result = run_cli(
         "train", "-m", "model.optimizer_g.lr=1e-4,2e-4", "seed=3", "debug=fast", "metrics=off",
         "logger=csv", "trainer.max_steps=2", f"data.root={fashion_mnist_root}",
-        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        f"hydra.sweep.dir={sweep}",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    jobs = sorted(p.name for p in (tmp_path / "sweep").iterdir() if p.is_dir())
+    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
     assert jobs == ["0_lr-0.0001", "1_lr-0.0002"]
-    assert read_summary(tmp_path / "sweep" / jobs[1])["seed"] == 3
+    assert read_summary(sweep / jobs[1])["seed"] == 3
+
+    listed = run_cli("runs", str(tmp_path / "outputs"), "--csv", str(tmp_path / "runs.csv"))
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "runs.csv", keep_default_na=False).set_index("run")
+    for job, lr in zip(jobs, ("0.0001", "0.0002"), strict=True):
+        row = table.loc[f"train/multiruns/m1/{job}"]
+        assert (row["kind"], row["swept"], row["budget"]) == (
+            "multirun", f"model.optimizer_g.lr={lr}", "2 steps",
+        )  # fmt: skip
+        assert f"| model.optimizer_g.lr={lr} | 1 | 2 | 2 steps |" in listed.stdout
 
 
 def test_job_folder_names_are_short_and_safe() -> None:
