@@ -327,17 +327,27 @@ def test_runs_lists_training_runs_of_every_kind_with_filters(
     damaged = root / "train" / "runs" / "damaged"
     shutil.copytree(quickstart_run / ".hydra", damaged / ".hydra")
     (damaged / "summary.json").write_text('{"status": "o')
+    # Parseable files of other shapes: a degenerate field, a trainer node, an overrides file.
+    odd = root / "train" / "runs" / "odd"
+    shutil.copytree(quickstart_run / ".hydra", odd / ".hydra")
+    (odd / "summary.json").write_text('{"status": "ok", "global_step": 3, "degenerate": "x"}')
+    (odd / ".hydra" / "config.yaml").write_text("task_name: train\ntrainer: 5\n")
+    (odd / ".hydra" / "overrides.yaml").write_text("a: 1\n")
 
     listed = run_cli("runs", str(root), "--csv", str(tmp_path / "runs.csv"))
     assert listed.returncode == 0, listed.stderr[-3000:]
     rows = {line.split(" | ")[0].lstrip("| "): line for line in listed.stdout.splitlines()[2:]}
-    assert set(rows) == {"train/runs/quick", "sweeps/s1/trials/000_lr=0.001", "train/runs/damaged"}
+    assert set(rows) == {
+        "train/runs/quick", "sweeps/s1/trials/000_lr=0.001", "train/runs/damaged",
+        "train/runs/odd",
+    }  # fmt: skip
+    assert "| train | ok |" in rows["train/runs/odd"] and "| 3 |  |" in rows["train/runs/odd"]
     assert "| train | ok | gan | fashion_mnist | quickstart |" in rows["train/runs/quick"]
     assert "| 30 | 30 steps |" in rows["train/runs/quick"]  # global_step of its budget
     assert "| yes | genlab-fashion-mnist-cnn |" in rows["train/runs/quick"]  # degenerate
     assert "| sweep | ok |" in rows["sweeps/s1/trials/000_lr=0.001"]
     assert "| unreadable |" in rows["train/runs/damaged"]
-    assert len((tmp_path / "runs.csv").read_text().splitlines()) == 4
+    assert len((tmp_path / "runs.csv").read_text().splitlines()) == 5
 
     only_failed = run_cli("runs", str(root), "--status", "failed")
     assert only_failed.returncode == 0 and "0 runs" in only_failed.stderr

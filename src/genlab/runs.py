@@ -51,14 +51,17 @@ class RunRow:
         values["group"] = self.config.get("group")
         values["swept"] = swept
         values["budget"] = self.budget
-        flag = (self.summary.get("degenerate") or {}).get("flag")
+        flagged = self.summary.get("degenerate")
+        flag = flagged.get("flag") if isinstance(flagged, dict) else None
         values["degenerate"] = {True: "yes", False: "no"}.get(flag)  # absent in older runs
         return values
 
     @property
     def budget(self) -> str | None:
         """The training budget the run was given: ``trainer.max_steps``, else its epochs."""
-        trainer = self.config.get("trainer") or {}
+        trainer = self.config.get("trainer")
+        if not isinstance(trainer, dict):
+            return None
         max_steps = trainer.get("max_steps")
         if isinstance(max_steps, int) and max_steps > 0:
             return f"{max_steps} steps"
@@ -102,6 +105,7 @@ def _read(run_dir: Path) -> RunRow | None:
     is_training = config.get("task_name", "train") == "train" and "global_step" in summary
     if not is_training:
         return None
+    overrides = overrides if isinstance(overrides, list) else []
     return RunRow(run_dir, summary, config, tuple(str(o) for o in overrides))
 
 
