@@ -50,6 +50,7 @@ def quickstart_run(tmp_path_factory: pytest.TempPathFactory, fashion_mnist_root:
         f"metrics.cache_dir={run_dir.parent / 'cache'}",
         f"data.root={fashion_mnist_root}",
         f"hydra.run.dir={run_dir}",
+        "callbacks.progress_log.every_n_seconds=1",  # a job log's progress lines, in seconds
         env={"WANDB_SILENT": "false"},  # the console a user sees, W&B's lines included
     )
     assert result.returncode == 0, result.stderr[-5000:]
@@ -73,6 +74,27 @@ def test_console_holds_no_library_warning(quickstart_run: Path) -> None:
     sampled = console.index("Sampled 256 images (")
     extracted = console.index("Features of 256 generated and 512 real images (")
     assert announced < sampled < extracted < console.index("Metrics at step 30")
+
+
+def test_a_job_log_shows_progress_lines_and_each_evaluation(quickstart_run: Path) -> None:
+    """Written to a pipe, as a cluster job's log file is, the console has a progress line at
+    the set interval (step of the budget, speed, ETA, losses) and lines around the evaluation:
+    the progress bar draws only on a terminal."""
+    console = (quickstart_run.parent / "console.txt").read_text()
+    progress = re.compile(
+        r"\]\[genlab\.callbacks\.progress_log\]\[INFO\] - step (\d+)/30 \(\d+%\), "
+        r"[\d.]+ steps/s, (ETA|trained in) [\w ]+, train/d_loss=\S+ .*train/g_loss=\S+$"
+    )
+    steps = [int(m[1]) for line in console.splitlines() if (m := progress.search(line))]
+    assert any(step < 30 for step in steps), console[-5000:]  # an interval's line mid-run
+    assert steps[-1] == 30 and steps == sorted(steps)
+    assert re.search(r"- step 30/30 \(100%\), [\d.]+ steps/s, trained in \d+ s, ", console)
+    assert "Training from step 0 to step 30; progress every 1 s" in console
+    # The evaluation: announced when it starts, its scores and time when it ends.
+    started = console.index("Evaluating at step 30: 256 generated images")
+    ended = re.search(r"Metrics at step 30 \(genlab-fashion-mnist-cnn, \d+ s\): .*fid=", console)
+    assert ended is not None, console[-5000:]
+    assert console.index("- step 30/30 (100%)") < started < ended.start()
 
 
 def test_run_dir_is_complete(quickstart_run: Path) -> None:
@@ -305,20 +327,42 @@ def test_runs_lists_training_runs_of_every_kind_with_filters(
     damaged = root / "train" / "runs" / "damaged"
     shutil.copytree(quickstart_run / ".hydra", damaged / ".hydra")
     (damaged / "summary.json").write_text('{"status": "o')
+    # Parseable files of other shapes: a degenerate field, a trainer node, an overrides file.
+    odd = root / "train" / "runs" / "odd"
+    shutil.copytree(quickstart_run / ".hydra", odd / ".hydra")
+    (odd / "summary.json").write_text('{"status": "ok", "global_step": 3, "degenerate": "x"}')
+    (odd / ".hydra" / "config.yaml").write_text("task_name: train\ntrainer: 5\n")
+    (odd / ".hydra" / "overrides.yaml").write_text("a: 1\n")
 
     listed = run_cli("runs", str(root), "--csv", str(tmp_path / "runs.csv"))
     assert listed.returncode == 0, listed.stderr[-3000:]
     rows = {line.split(" | ")[0].lstrip("| "): line for line in listed.stdout.splitlines()[2:]}
-    assert set(rows) == {"train/runs/quick", "sweeps/s1/trials/000_lr=0.001", "train/runs/damaged"}
+    assert set(rows) == {
+        "train/runs/quick", "sweeps/s1/trials/000_lr=0.001", "train/runs/damaged",
+        "train/runs/odd",
+    }  # fmt: skip
+    assert "| train | ok |" in rows["train/runs/odd"] and "| 3 |  |" in rows["train/runs/odd"]
     assert "| train | ok | gan | fashion_mnist | quickstart |" in rows["train/runs/quick"]
+    assert "| 30 | 30 steps |" in rows["train/runs/quick"]  # global_step of its budget
+    assert "| yes | genlab-fashion-mnist-cnn |" in rows["train/runs/quick"]  # degenerate
     assert "| sweep | ok |" in rows["sweeps/s1/trials/000_lr=0.001"]
     assert "| unreadable |" in rows["train/runs/damaged"]
-    assert len((tmp_path / "runs.csv").read_text().splitlines()) == 4
+    assert len((tmp_path / "runs.csv").read_text().splitlines()) == 5
 
     only_failed = run_cli("runs", str(root), "--status", "failed")
     assert only_failed.returncode == 0 and "0 runs" in only_failed.stderr
     missing = run_cli("runs", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "no such folder" in missing.stderr
+
+
+def test_runs_help_is_whole() -> None:
+    """The description's every sentence and what each column of the table holds."""
+    shown = run_cli("runs", "--help")
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    text = " ".join(shown.stdout.split())
+    assert "under a folder (train, multirun, sweep and baseline runs), with filters." in text
+    for column in ("kind (", "swept (", "budget (", "degenerate (yes:"):
+        assert column in text, text
 
 
 def test_corrupt_checkpoint_is_a_user_error(tmp_path: Path) -> None:
@@ -464,16 +508,28 @@ def test_trainer_argument_errors_are_user_errors(
 def test_multirun_job_folders_name_the_swept_values(
     fashion_mnist_root: Path, tmp_path: Path
 ) -> None:
-    """Only the swept override names the folders: `seed=3` is the same in both jobs."""
+    """Only the swept override names the folders: `seed=3` is the same in both jobs; runs.py
+    lists each job with its swept value and budget."""
+    sweep = tmp_path / "outputs" / "train" / "multiruns" / "m1"
     result = run_cli(
         "train", "-m", "model.optimizer_g.lr=1e-4,2e-4", "seed=3", "debug=fast", "metrics=off",
         "logger=csv", "trainer.max_steps=2", f"data.root={fashion_mnist_root}",
-        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        f"hydra.sweep.dir={sweep}",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    jobs = sorted(p.name for p in (tmp_path / "sweep").iterdir() if p.is_dir())
+    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
     assert jobs == ["0_lr-0.0001", "1_lr-0.0002"]
-    assert read_summary(tmp_path / "sweep" / jobs[1])["seed"] == 3
+    assert read_summary(sweep / jobs[1])["seed"] == 3
+
+    listed = run_cli("runs", str(tmp_path / "outputs"), "--csv", str(tmp_path / "runs.csv"))
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "runs.csv", keep_default_na=False).set_index("run")
+    for job, lr in zip(jobs, ("0.0001", "0.0002"), strict=True):
+        row = table.loc[f"train/multiruns/m1/{job}"]
+        assert (row["kind"], row["swept"], row["budget"]) == (
+            "multirun", f"model.optimizer_g.lr={lr}", "2 steps",
+        )  # fmt: skip
+        assert f"| model.optimizer_g.lr={lr} | 1 | 2 | 2 steps |" in listed.stdout
 
 
 def test_job_folder_names_are_short_and_safe() -> None:

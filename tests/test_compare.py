@@ -250,7 +250,7 @@ def test_seed_counts_and_the_variance_split_have_known_answers() -> None:
     assert np.isnan(at_least.eval_std) and np.isnan(at_least.training_std)
 
 
-def test_compare_prints_the_seed_counts_of_two_variants_over_three_seeds(
+def test_compare_prints_the_verdicts_and_seed_counts_of_two_variants_over_three_seeds(
     tmp_path: Path,
 ) -> None:
     root = tmp_path / "runs"
@@ -261,8 +261,14 @@ def test_compare_prints_the_seed_counts_of_two_variants_over_three_seeds(
     out = tmp_path / "cmp"
     result = run_cli("compare", f"runs=[{root}]", f"out={out}", "min_effect={is_mean:0.05}")
     assert result.returncode == 0, result.stderr[-3000:]
+    hinge, ls = (f"`model.loss._target_={loss}`" for loss in fids)
     lines = [line for line in result.stderr.splitlines() if line.startswith("| fid |")]
-    assert len(lines) == 1 and "| -5 [" in lines[0] and lines[0].endswith("| 2 |  |  | -5 | 4 |")
+    # The verdict table's row, then the seed-count table's, as comparison.md has them.
+    assert len(lines) == 2 and lines[0].endswith(f"| {hinge} is better |")
+    assert lines[0] in (out / "comparison.md").read_text().splitlines()
+    assert "| -5 [" in lines[1] and lines[1].endswith("| 2 |  |  | -5 | 4 |")
+    assert result.stderr.index("## Pairwise verdicts") < result.stderr.index("## How many seeds")
+    assert f"| is_mean | {hinge} | {ls} |" in result.stderr
     pairs = pd.read_csv(out / "pairwise.csv").set_index("metric")
     assert pairs.loc["fid", "seeds_needed"] == 4
     # IS: the same values in both variants (std 0.1): d = 0.05 / 0.1 = 0.5 -> 64 seeds.

@@ -31,12 +31,12 @@ class JobProgress:
             done = len(self._finished)
             left = self.total - done
             if left <= 0:
-                return f"{done}/{self.total} done in {_duration(time.monotonic() - self._clock)}"
+                return f"{done}/{self.total} done in {duration(time.monotonic() - self._clock)}"
             eta = sum(self._finished) / done * left / min(self.workers, left)
-            return f"{done}/{self.total} done, about {_duration(eta)} left"
+            return f"{done}/{self.total} done, about {duration(eta)} left"
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:

@@ -21,10 +21,12 @@ from genlab.tracking.summary import SUMMARY_FILE, read_summary
 
 # Columns of the listing, in order: the scores papers report, from the table of metric keys.
 COLUMNS = (
-    "run", "kind", "status", "model", "data", "experiment", "seed", "group",
-    "generator_steps", "global_step", "wall_s",
-    *(key.name for key in SCORES if key.headline), "metric_extractor",
+    "run", "kind", "status", "model", "data", "experiment", "seed", "group", "swept",
+    "generator_steps", "global_step", "budget", "wall_s",
+    *(key.name for key in SCORES if key.headline), "degenerate", "metric_extractor",
 )  # fmt: skip
+# Overrides that tell where a run is or what it is called, never what was swept.
+_NOT_SWEPT = ("hydra.", "run_name=", "paths.")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class RunRow:
     dir: Path
     summary: dict[str, Any]
     config: dict[str, Any]
+    overrides: tuple[str, ...] = ()  # the command line's, from .hydra/overrides.yaml
 
     def kind(self, root: Path) -> str:
         """train, multirun, sweep or reproduce: the tool whose folder holds the run."""
@@ -42,14 +45,31 @@ class RunRow:
                 return kind
         return "train"
 
-    def row(self, root: Path) -> dict[str, Any]:
+    def row(self, root: Path, swept: str = "") -> dict[str, Any]:
         values = {key: self.summary.get(key) for key in COLUMNS}
         values["run"] = (
             str(self.dir.relative_to(root)) if self.dir.is_relative_to(root) else str(self.dir)
         )
         values["kind"] = self.kind(root)
         values["group"] = self.config.get("group")
+        values["swept"] = swept
+        values["budget"] = self.budget
+        flagged = self.summary.get("degenerate")
+        flag = flagged.get("flag") if isinstance(flagged, dict) else None
+        values["degenerate"] = {True: "yes", False: "no"}.get(flag)  # absent in older runs
         return values
+
+    @property
+    def budget(self) -> str | None:
+        """The training budget the run was given: ``trainer.max_steps``, else its epochs."""
+        trainer = self.config.get("trainer")
+        if not isinstance(trainer, dict):
+            return None
+        max_steps = trainer.get("max_steps")
+        if isinstance(max_steps, int) and max_steps > 0:
+            return f"{max_steps} steps"
+        max_epochs = trainer.get("max_epochs")
+        return f"{max_epochs} epochs" if max_epochs is not None else None
 
     @property
     def tags(self) -> list[str]:
@@ -132,7 +152,35 @@ def _read(run_dir: Path) -> RunRow | None:
     except DamagedRun:
         return RunRow(run_dir, {"status": "unreadable"}, {})
     is_training = is_training_run(files.config) and "global_step" in files.summary
-    return RunRow(run_dir, files.summary, files.config) if is_training else None
+    return RunRow(run_dir, files.summary, files.config, files.overrides) if is_training else None
+
+
+def swept_values(runs: list[RunRow], root: Path) -> dict[Path, str]:
+    """Per multirun job and sweep trial, the overrides that differ between it and the other
+    runs of its multirun or sweep (the runs in its folder): ``model.optimizer.lr=0.001``."""
+    groups: dict[Path, list[RunRow]] = {}
+    for run in runs:
+        if run.kind(root) in ("multirun", "sweep"):
+            groups.setdefault(run.dir.parent, []).append(run)
+    swept = {}
+    for members in groups.values():
+        chosen = [
+            [o for o in run.overrides if not o.lstrip("+~").startswith(_NOT_SWEPT)]
+            for run in members
+        ]
+        common = set.intersection(*(set(c) for c in chosen))
+        for run, overrides in zip(members, chosen, strict=True):
+            swept[run.dir] = " ".join(o for o in overrides if o not in common)
+    return swept
+
+
+def rows(
+    runs: list[RunRow], root: Path, swept: dict[Path, str] | None = None
+) -> list[dict[str, Any]]:
+    """The listing's rows, run names relative to ``root``; ``swept``: the swept values
+    found among all runs when ``runs`` is a selection of them."""
+    swept = swept_values(runs, root) if swept is None else swept
+    return [run.row(root, swept.get(run.dir, "")) for run in runs]
 
 
 def select(
@@ -152,6 +200,6 @@ def select(
     ]
 
 
-def markdown(runs: list[RunRow], root: Path) -> str:
-    rows = ([row[key] for key in COLUMNS] for row in (run.row(root) for run in runs))
-    return "\n".join(markdown_table(COLUMNS, rows)) + "\n"
+def markdown(runs: list[RunRow], root: Path, swept: dict[Path, str] | None = None) -> str:
+    cells = ([row[key] for key in COLUMNS] for row in rows(runs, root, swept))
+    return "\n".join(markdown_table(COLUMNS, cells)) + "\n"

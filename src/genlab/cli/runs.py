@@ -9,11 +9,22 @@ import os
 import sys
 from pathlib import Path
 
-from genlab.runs import COLUMNS, default_root, find_runs, markdown, select
+from genlab.runs import COLUMNS, default_root, find_runs, markdown, rows, select, swept_values
+
+COLUMNS_HELP = """\
+columns: kind (train, multirun, sweep or reproduce: the tool whose folder holds the run),
+swept (a multirun job's or sweep trial's overrides that differ from the other runs of its
+multirun or sweep), global_step of budget (trainer.max_steps, else its epochs), the headline
+scores, degenerate (yes: samples or scores that say nothing about the model, see
+docs/metrics.md). The table goes to stdout, the count of runs to stderr."""
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="genlab-runs", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="genlab-runs",
+        description=__doc__,
+        epilog=COLUMNS_HELP,
+    )
     parser.add_argument(
         "paths", nargs="*", type=Path,
         help="folders to search (default: $GENLAB_ROOT/outputs, or ./outputs)",
@@ -32,15 +43,17 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    runs = select(find_runs(roots), args.status, args.model, args.group, args.tag)
+    found = find_runs(roots)
     root = Path(os.path.commonpath([p.resolve() for p in roots]))  # run names relative to it
-    print(markdown(runs, root), end="")
+    swept = swept_values(found, root)  # among all runs of a sweep, whatever the filters keep
+    runs = select(found, args.status, args.model, args.group, args.tag)
+    print(markdown(runs, root, swept), end="")
     print(f"{len(runs)} runs", file=sys.stderr)
     if args.csv is not None:
         with args.csv.open("w", newline="") as file:
             writer = csv.DictWriter(file, fieldnames=COLUMNS)
             writer.writeheader()
-            writer.writerows(run.row(root) for run in runs)
+            writer.writerows(rows(runs, root, swept))
 
 
 if __name__ == "__main__":

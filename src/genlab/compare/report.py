@@ -148,9 +148,11 @@ def compare_runs(
     if plot_grids(variants, out / "samples.png"):
         figures.append("samples.png")
 
+    # The console shows what the report concludes, not only how many seeds it would take.
+    log.info("%s", "\n".join(_verdict_lines(verdicts, metrics, mixed)[1:]))
     seed_lines = _seed_lines(verdicts, mixed)
     if seed_lines:
-        log.info("%s", "\n".join(seed_lines[1:]))
+        log.info("%s", "\n".join(seed_lines))
     flagged_lines = _degenerate_lines(variants, flagged)
     if flagged_lines:
         log.info("%s", "\n".join(flagged_lines))
@@ -233,9 +235,25 @@ def _markdown(
     ]
     if mixed.affected:
         lines += ["", *_protocol_lines(mixed, variants)]
+    lines += _verdict_lines(verdicts, metrics, mixed)
+    lines += seed_lines
+    if skipped:
+        lines += [
+            "",
+            f"Left out ({len(skipped)} runs not ok, without metrics or unreadable): "
+            + ", ".join(
+                f"{r.dir if r.unreadable else r.dir.name} ({r.why_left_out})" for r in skipped
+            ),
+        ]
+    lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in figures]
+    return "\n".join(lines) + "\n"
+
+
+def _verdict_lines(verdicts: pd.DataFrame, metrics: list[str], mixed: MixedProtocols) -> list[str]:
+    """The verdict section: its heading, how to read it, the table and its footnotes."""
     direction = ", ".join(f"{m} {d}" for m, d in METRICS.items() if m in metrics)
     tested = verdicts[verdicts["verdict"] != NO_VERDICT]
-    lines += [
+    lines = [
         "",
         f"## Pairwise verdicts (Welch's t-test, two-sided, alpha {ALPHA}; better: {direction})",
         "",
@@ -257,17 +275,7 @@ def _markdown(
             "checkpoint re-scored with other metric seeds (`eval_noise`), so it cannot tell "
             "the variants apart.",
         ]
-    lines += seed_lines
-    if skipped:
-        lines += [
-            "",
-            f"Left out ({len(skipped)} runs not ok, without metrics or unreadable): "
-            + ", ".join(
-                f"{r.dir if r.unreadable else r.dir.name} ({r.why_left_out})" for r in skipped
-            ),
-        ]
-    lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in figures]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 _VERDICT_HEADER = ["metric", "A", "B", "t", "p", "p (Holm)", "Hedges' g", "verdict"]
