@@ -11,6 +11,7 @@ import shutil
 import struct
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -252,6 +253,21 @@ def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str)
     assert len(errors) == 1, result.stderr[-3000:]
     for fragment in fragments:
         assert fragment in errors[0], errors[0]
+
+
+def user_error_in_process(
+    task: Callable[[DictConfig], Any], cfg: DictConfig, capsys: pytest.CaptureFixture[str]
+) -> subprocess.CompletedProcess[str]:
+    """What an app runs once Hydra composed its config, ``report_user_errors(task)(cfg)``, in
+    this process: its exit status and stderr, for :func:`assert_user_error`. The CLI's wiring
+    (Hydra, the script, the exit status of the process) is checked by the subprocess tests."""
+    from genlab.cli.app import report_user_errors
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        report_user_errors(task)(cfg)
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess([], exited.value.code, captured.out, captured.err)
 
 
 def assert_no_good_run(run: Path) -> None:
