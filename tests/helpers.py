@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from omegaconf import DictConfig, OmegaConf
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from genlab import __version__
 from genlab.config import compose_train_config
@@ -83,6 +84,16 @@ def compose_app(name: str, overrides: list[str]) -> DictConfig:
     GlobalHydra.instance().clear()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
         return compose(name, overrides=overrides, return_hydra_config=True)
+
+
+def app_task_config(name: str, overrides: list[str]) -> DictConfig:
+    """The config the Hydra app ``name`` hands its task: composed, Hydra's runtime config set
+    (read through HydraConfig), without the hydra node."""
+    cfg = compose_app(name, overrides)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
 
 
 def small_networks(cfg: DictConfig, width: int = 16) -> DictConfig:

@@ -1,4 +1,5 @@
-"""The command-line contract, run as a user runs it: a fresh interpreter per command."""
+"""The command-line contract, run as a user runs it: a fresh interpreter per command, except
+for the user errors an app's task reports once its config is composed, checked in-process."""
 
 from __future__ import annotations
 
@@ -13,18 +14,22 @@ import torch
 import yaml
 from omegaconf import OmegaConf
 
+from genlab.cli.evaluate import evaluate
+from genlab.cli.sample import sample
 from genlab.tracking.summary import read_summary
 from tests.helpers import (
     CONF,
     HYDRA_APPS,
     REPO,
     REPORTED_METRICS,
+    app_task_config,
     assert_machine_block,
     assert_no_good_run,
     assert_user_error,
     compose_app,
     execute_notebook,
     run_cli,
+    user_error_in_process,
     wandb_offline_values,
 )
 
@@ -221,23 +226,27 @@ def test_evaluate_scores_an_image_folder(
 
 
 def test_evaluate_takes_another_metrics_group_for_a_checkpoint(
-    quickstart_run: Path, tmp_path: Path
+    quickstart_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # metrics=inception replaces the checkpoint's protocol group (its weights file is missing).
-    result = run_cli(
+    cfg = app_task_config(
         "evaluate",
-        f"ckpt_path={quickstart_run / 'checkpoints' / 'last.ckpt'}",
-        "metrics=inception",
-        f"metrics.weights_path={tmp_path / 'missing.pth'}",
-        f"hydra.run.dir={tmp_path / 'eval'}",
+        [
+            f"ckpt_path={quickstart_run / 'checkpoints' / 'last.ckpt'}",
+            "metrics=inception",
+            f"metrics.weights_path={tmp_path / 'missing.pth'}",
+            f"hydra.run.dir={tmp_path / 'eval'}",
+        ],
     )
+    result = user_error_in_process(evaluate, cfg, capsys)
     assert_user_error(result, "metrics.weights_path", "missing.pth")
 
 
-def test_evaluate_needs_exactly_one_input(tmp_path: Path) -> None:
-    assert_user_error(
-        run_cli("evaluate", f"hydra.run.dir={tmp_path / 'eval'}"), "ckpt_path=", "input=DIR"
-    )
+def test_evaluate_needs_exactly_one_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = app_task_config("evaluate", [f"hydra.run.dir={tmp_path / 'eval'}"])
+    assert_user_error(user_error_in_process(evaluate, cfg, capsys), "ckpt_path=", "input=DIR")
 
 
 def test_wandb_offline_run_exists(quickstart_run: Path) -> None:
@@ -295,13 +304,19 @@ def test_sample_script_writes_grid_and_interpolation(quickstart_run: Path, tmp_p
     ],
 )
 def test_sample_bad_input_is_one_line(
-    override: str, fragment: str, quickstart_run: Path, tmp_path: Path
+    override: str,
+    fragment: str,
+    quickstart_run: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """What sample.py runs once Hydra composed its config (the script itself: the tests of a
+    grid and of a required value)."""
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     ckpt = quickstart_run / "checkpoints" / "last.ckpt"
-    result = run_cli("sample", f"ckpt_path={ckpt}", override.format(blocker=blocker))
-    assert_user_error(result, fragment)
+    cfg = app_task_config("sample", [f"ckpt_path={ckpt}", override.format(blocker=blocker)])
+    assert_user_error(user_error_in_process(sample, cfg, capsys), fragment)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]  # nothing written
 
 
@@ -365,12 +380,18 @@ def test_runs_help_is_whole() -> None:
         assert column in text, text
 
 
-def test_corrupt_checkpoint_is_a_user_error(tmp_path: Path) -> None:
+def test_corrupt_checkpoint_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """sample.py without a ckpt_path: test_every_required_value_is_refused_in_one_line_naming_it."""
     ckpt = tmp_path / "last.ckpt"
     ckpt.write_bytes(b"not a checkpoint")
-    assert_user_error(run_cli("sample", f"ckpt_path={ckpt}"), "corrupt", str(ckpt))
-    assert_user_error(run_cli("sample", f"ckpt_path={tmp_path / 'missing.ckpt'}"), "not found")
-    assert_user_error(run_cli("sample"), "ckpt_path=")
+    for path, fragments in (
+        (ckpt, ("corrupt", str(ckpt))),
+        (tmp_path / "missing.ckpt", ("not found",)),
+    ):
+        cfg = app_task_config("sample", [f"ckpt_path={path}"])
+        assert_user_error(user_error_in_process(sample, cfg, capsys), *fragments)
 
 
 def test_unknown_model_is_rejected_by_hydra(tmp_path: Path) -> None:
