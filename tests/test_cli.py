@@ -275,11 +275,10 @@ def test_sample_script_writes_grid_and_interpolation(quickstart_run: Path, tmp_p
     assert result.returncode == 0, result.stderr[-3000:]
     grid = quickstart_run / "samples" / "samples_last_n16_seed0.png"
     assert grid.is_file() and result.stdout.strip().endswith(grid.name)
+    # The other forms in this process: what sample.py runs once Hydra composed its config.
     out = tmp_path / "interp.png"
-    result = run_cli(
-        "sample", f"ckpt_path={ckpt}", "n=3", "interpolate=true", "steps=5", f"out={out}"
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    sample(app_task_config("sample", [f"ckpt_path={ckpt}", "n=3", "interpolate=true",
+                                      "steps=5", f"out={out}"]))  # fmt: skip
     from PIL import Image
 
     with Image.open(out) as image:  # 3 rows x 5 columns of 28 px tiles with 2 px padding
@@ -288,8 +287,9 @@ def test_sample_script_writes_grid_and_interpolation(quickstart_run: Path, tmp_p
     # out= an existing folder: the default name inside it.
     folder = tmp_path / "grids"
     folder.mkdir()
-    result = run_cli("sample", f"ckpt_path={ckpt}", "n=4", f"out={folder}")
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert sample(app_task_config("sample", [f"ckpt_path={ckpt}", "n=4", f"out={folder}"])) == (
+        folder / "samples_last_n4_seed0.png"
+    )
     assert [p.name for p in folder.iterdir()] == ["samples_last_n4_seed0.png"]
 
 
