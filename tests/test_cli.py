@@ -383,7 +383,8 @@ def test_runs_help_is_whole() -> None:
 def test_corrupt_checkpoint_is_a_user_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """sample.py without a ckpt_path: test_every_required_value_is_refused_in_one_line_naming_it."""
+    """A damaged or missing checkpoint file is one line naming it (sample.py run without any
+    ckpt_path: test_every_required_value_is_refused_in_one_line_naming_it)."""
     ckpt = tmp_path / "last.ckpt"
     ckpt.write_bytes(b"not a checkpoint")
     for path, fragments in (
