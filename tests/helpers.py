@@ -11,6 +11,7 @@ import shutil
 import struct
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,8 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from omegaconf import DictConfig, OmegaConf
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from genlab import __version__
 from genlab.config import compose_train_config
@@ -82,6 +84,16 @@ def compose_app(name: str, overrides: list[str]) -> DictConfig:
     GlobalHydra.instance().clear()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
         return compose(name, overrides=overrides, return_hydra_config=True)
+
+
+def app_task_config(name: str, overrides: list[str]) -> DictConfig:
+    """The config the Hydra app ``name`` hands its task: composed, Hydra's runtime config set
+    (read through HydraConfig), without the hydra node."""
+    cfg = compose_app(name, overrides)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
 
 
 def small_networks(cfg: DictConfig, width: int = 16) -> DictConfig:
@@ -252,6 +264,21 @@ def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str)
     assert len(errors) == 1, result.stderr[-3000:]
     for fragment in fragments:
         assert fragment in errors[0], errors[0]
+
+
+def user_error_in_process(
+    task: Callable[[DictConfig], Any], cfg: DictConfig, capsys: pytest.CaptureFixture[str]
+) -> subprocess.CompletedProcess[str]:
+    """What an app runs once Hydra composed its config, ``report_user_errors(task)(cfg)``, in
+    this process: its exit status and stderr, for :func:`assert_user_error`. The CLI's wiring
+    (Hydra, the script, the exit status of the process) is checked by the subprocess tests."""
+    from genlab.cli.app import report_user_errors
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        report_user_errors(task)(cfg)
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess([], exited.value.code, captured.out, captured.err)
 
 
 def assert_no_good_run(run: Path) -> None:

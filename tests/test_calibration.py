@@ -9,11 +9,18 @@ from pathlib import Path
 import pytest
 import torch
 
+from genlab.cli.calibrate_metrics import calibrate
 from genlab.machine import describe_machine
 from genlab.markdown import markdown_table
 from genlab.metrics.calibration import reference_sets
 from genlab.results import RESULTS_DIR_VARIABLE, load_record
-from tests.helpers import assert_machine_block, assert_user_error, run_cli
+from tests.helpers import (
+    assert_machine_block,
+    assert_user_error,
+    compose_app,
+    run_cli,
+    user_error_in_process,
+)
 
 
 def build(name: str, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -100,15 +107,21 @@ def test_calibration_orders_the_reference_sets_as_a_metric_must(
     ],
 )
 def test_calibration_refuses_impossible_sets(
-    overrides: list[str], message: str, tmp_path: Path, fashion_mnist_root: Path
+    overrides: list[str],
+    message: str,
+    tmp_path: Path,
+    fashion_mnist_root: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    result = run_cli(
-        "calibrate_metrics",
-        *overrides,
-        "num_images=50",
-        "metrics.num_real=100",
-        "metrics.kid_subset_size=10",
-        f"data.root={fashion_mnist_root}",
-        f"hydra.run.dir={tmp_path / 'calibration'}",
+    cfg = compose_app(
+        "calibrate",
+        [
+            *overrides,
+            "num_images=50",
+            "metrics.num_real=100",
+            "metrics.kid_subset_size=10",
+            f"data.root={fashion_mnist_root}",
+            f"hydra.run.dir={tmp_path / 'calibration'}",
+        ],
     )
-    assert_user_error(result, message)
+    assert_user_error(user_error_in_process(calibrate, cfg, capsys), message)

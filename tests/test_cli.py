@@ -1,4 +1,5 @@
-"""The command-line contract, run as a user runs it: a fresh interpreter per command."""
+"""The command-line contract, run as a user runs it: a fresh interpreter per command, except
+for the user errors an app's task reports once its config is composed, checked in-process."""
 
 from __future__ import annotations
 
@@ -13,18 +14,22 @@ import torch
 import yaml
 from omegaconf import OmegaConf
 
+from genlab.cli.evaluate import evaluate
+from genlab.cli.sample import sample
 from genlab.tracking.summary import read_summary
 from tests.helpers import (
     CONF,
     HYDRA_APPS,
     REPO,
     REPORTED_METRICS,
+    app_task_config,
     assert_machine_block,
     assert_no_good_run,
     assert_user_error,
     compose_app,
     execute_notebook,
     run_cli,
+    user_error_in_process,
     wandb_offline_values,
 )
 
@@ -221,23 +226,27 @@ def test_evaluate_scores_an_image_folder(
 
 
 def test_evaluate_takes_another_metrics_group_for_a_checkpoint(
-    quickstart_run: Path, tmp_path: Path
+    quickstart_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # metrics=inception replaces the checkpoint's protocol group (its weights file is missing).
-    result = run_cli(
+    cfg = app_task_config(
         "evaluate",
-        f"ckpt_path={quickstart_run / 'checkpoints' / 'last.ckpt'}",
-        "metrics=inception",
-        f"metrics.weights_path={tmp_path / 'missing.pth'}",
-        f"hydra.run.dir={tmp_path / 'eval'}",
+        [
+            f"ckpt_path={quickstart_run / 'checkpoints' / 'last.ckpt'}",
+            "metrics=inception",
+            f"metrics.weights_path={tmp_path / 'missing.pth'}",
+            f"hydra.run.dir={tmp_path / 'eval'}",
+        ],
     )
+    result = user_error_in_process(evaluate, cfg, capsys)
     assert_user_error(result, "metrics.weights_path", "missing.pth")
 
 
-def test_evaluate_needs_exactly_one_input(tmp_path: Path) -> None:
-    assert_user_error(
-        run_cli("evaluate", f"hydra.run.dir={tmp_path / 'eval'}"), "ckpt_path=", "input=DIR"
-    )
+def test_evaluate_needs_exactly_one_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = app_task_config("evaluate", [f"hydra.run.dir={tmp_path / 'eval'}"])
+    assert_user_error(user_error_in_process(evaluate, cfg, capsys), "ckpt_path=", "input=DIR")
 
 
 def test_wandb_offline_run_exists(quickstart_run: Path) -> None:
@@ -266,11 +275,10 @@ def test_sample_script_writes_grid_and_interpolation(quickstart_run: Path, tmp_p
     assert result.returncode == 0, result.stderr[-3000:]
     grid = quickstart_run / "samples" / "samples_last_n16_seed0.png"
     assert grid.is_file() and result.stdout.strip().endswith(grid.name)
+    # The other forms in this process: what sample.py runs once Hydra composed its config.
     out = tmp_path / "interp.png"
-    result = run_cli(
-        "sample", f"ckpt_path={ckpt}", "n=3", "interpolate=true", "steps=5", f"out={out}"
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    sample(app_task_config("sample", [f"ckpt_path={ckpt}", "n=3", "interpolate=true",
+                                      "steps=5", f"out={out}"]))  # fmt: skip
     from PIL import Image
 
     with Image.open(out) as image:  # 3 rows x 5 columns of 28 px tiles with 2 px padding
@@ -279,8 +287,9 @@ def test_sample_script_writes_grid_and_interpolation(quickstart_run: Path, tmp_p
     # out= an existing folder: the default name inside it.
     folder = tmp_path / "grids"
     folder.mkdir()
-    result = run_cli("sample", f"ckpt_path={ckpt}", "n=4", f"out={folder}")
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert sample(app_task_config("sample", [f"ckpt_path={ckpt}", "n=4", f"out={folder}"])) == (
+        folder / "samples_last_n4_seed0.png"
+    )
     assert [p.name for p in folder.iterdir()] == ["samples_last_n4_seed0.png"]
 
 
@@ -295,13 +304,19 @@ def test_sample_script_writes_grid_and_interpolation(quickstart_run: Path, tmp_p
     ],
 )
 def test_sample_bad_input_is_one_line(
-    override: str, fragment: str, quickstart_run: Path, tmp_path: Path
+    override: str,
+    fragment: str,
+    quickstart_run: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """What sample.py runs once Hydra composed its config (the script itself: the tests of a
+    grid and of a required value)."""
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     ckpt = quickstart_run / "checkpoints" / "last.ckpt"
-    result = run_cli("sample", f"ckpt_path={ckpt}", override.format(blocker=blocker))
-    assert_user_error(result, fragment)
+    cfg = app_task_config("sample", [f"ckpt_path={ckpt}", override.format(blocker=blocker)])
+    assert_user_error(user_error_in_process(sample, cfg, capsys), fragment)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]  # nothing written
 
 
@@ -365,12 +380,19 @@ def test_runs_help_is_whole() -> None:
         assert column in text, text
 
 
-def test_corrupt_checkpoint_is_a_user_error(tmp_path: Path) -> None:
+def test_corrupt_checkpoint_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A damaged or missing checkpoint file is one line naming it (sample.py run without any
+    ckpt_path: test_every_required_value_is_refused_in_one_line_naming_it)."""
     ckpt = tmp_path / "last.ckpt"
     ckpt.write_bytes(b"not a checkpoint")
-    assert_user_error(run_cli("sample", f"ckpt_path={ckpt}"), "corrupt", str(ckpt))
-    assert_user_error(run_cli("sample", f"ckpt_path={tmp_path / 'missing.ckpt'}"), "not found")
-    assert_user_error(run_cli("sample"), "ckpt_path=")
+    for path, fragments in (
+        (ckpt, ("corrupt", str(ckpt))),
+        (tmp_path / "missing.ckpt", ("not found",)),
+    ):
+        cfg = app_task_config("sample", [f"ckpt_path={path}"])
+        assert_user_error(user_error_in_process(sample, cfg, capsys), *fragments)
 
 
 def test_unknown_model_is_rejected_by_hydra(tmp_path: Path) -> None:
@@ -385,50 +407,6 @@ def test_unknown_data_is_rejected_by_hydra(tmp_path: Path) -> None:
     result = run_cli("train", "data=imagenet", f"hydra.run.dir={tmp_path / 'run'}")
     assert result.returncode != 0 and "Could not find 'data/imagenet'" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-@pytest.mark.parametrize("steps", ["-5", "0"])
-def test_non_positive_max_steps_is_rejected(steps: str, tmp_path: Path) -> None:
-    run = tmp_path / "run"
-    result = run_cli("train", f"trainer.max_steps={steps}", f"hydra.run.dir={run}")
-    assert_user_error(result, "trainer.max_steps", "trainer.max_steps=2000")
-    assert_no_good_run(run)
-
-
-def test_missing_image_folder_is_rejected(tmp_path: Path) -> None:
-    run = tmp_path / "run"
-    missing = tmp_path / "no_such_folder"
-    result = run_cli(
-        "train", "data=image_folder", f"data.path={missing}", f"hydra.run.dir={run}", *FAST
-    )
-    assert_user_error(result, str(missing), "data.path")
-    assert_no_good_run(run)
-
-
-def test_empty_image_folder_is_rejected(tmp_path: Path) -> None:
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    result = run_cli(
-        "train", "data=image_folder", f"data.path={empty}", f"hydra.run.dir={tmp_path / 'run'}"
-    )
-    assert_user_error(result, "no PNG/JPEG images", str(empty))
-
-
-def test_dataset_missing_offline_names_the_fix(tmp_path: Path) -> None:
-    run = tmp_path / "run"
-    root = tmp_path / "empty_root"
-    result = run_cli(
-        "train",
-        "data.mirrors=[]",
-        "data.download=false",
-        f"data.root={root}",
-        f"hydra.run.dir={run}",
-        *FAST,
-    )
-    assert_user_error(
-        result, "Fashion-MNIST", str(root / "FashionMNIST" / "raw"), "dataset-fashion-mnist"
-    )
-    assert_no_good_run(run)
 
 
 def test_download_path_stops_at_the_network_with_a_clear_error(tmp_path: Path) -> None:
@@ -474,34 +452,11 @@ def test_a_run_failing_mid_training_is_recorded_as_failed(tmp_path: Path) -> Non
     assert "got exitcode: 1" in (wandb_run / "logs" / "debug.log").read_text()
 
 
-def test_bad_image_size_is_rejected(tmp_path: Path) -> None:
-    result = run_cli("train", "data.image_size=30", f"hydra.run.dir={tmp_path / 'run'}")
-    assert_user_error(result, "data.image_size")
-
-
 def test_help_and_cfg_job() -> None:
     result = run_cli("train", "--help")
     assert result.returncode == 0 and "model: gan, vae, wgan, wgan_gp" in result.stdout
     result = run_cli("train", "model=vae", "--cfg", "job")
     assert result.returncode == 0 and "genlab.models.VAE" in result.stdout
-
-
-@pytest.mark.parametrize(
-    ("override", "fragment"),
-    [
-        ("trainer.precision=8-bit", "Precision '8-bit' is invalid"),
-        # Apple's MPS exists on no Linux machine, so the refusal holds wherever tests run.
-        ("trainer.accelerator=mps", "MPS"),
-    ],
-)
-def test_trainer_argument_errors_are_user_errors(
-    override: str, fragment: str, tmp_path: Path
-) -> None:
-    """Lightning's own checks of Trainer arguments, reported as one genlab error line."""
-    run = tmp_path / "run"
-    result = run_cli("train", override, "metrics=off", f"hydra.run.dir={run}")
-    assert_user_error(result, "trainer:", fragment)
-    assert_no_good_run(run)
 
 
 @pytest.mark.slow

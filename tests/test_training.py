@@ -148,16 +148,6 @@ def test_paper_experiments_train_on_an_image_folder(
         assert {"train/elbo", "val/elbo"} <= losses.keys()
 
 
-def test_wgan_gp_takes_five_critic_steps_per_generator_step(
-    fmnist_config: Callable[..., DictConfig],
-) -> None:
-    cfg = fmnist_config("wgan_gp", 12)
-    summary = train(cfg)
-    # 10 batches: 10 critic steps + 2 generator steps = 12 optimizer steps.
-    assert summary["generator_steps"] == 2
-    assert summary["images_seen"] == 10 * cfg.data.batch_size
-
-
 def test_wgan_clips_every_critic_weight_after_each_critic_step(
     fmnist_config: Callable[..., DictConfig],
 ) -> None:
@@ -194,19 +184,6 @@ def test_checkpoint_reloads_and_samples_identically(
     )["state_dict"]
     for key, value in reloaded.state_dict().items():
         assert torch.equal(value, trained_state[key]), key
-
-
-def test_resume_from_checkpoint_continues_counting(
-    fmnist_config: Callable[..., DictConfig],
-) -> None:
-    cfg = fmnist_config("gan", 10)
-    first = train(cfg)
-    last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
-    resumed_cfg = fmnist_config("gan", 20, f"ckpt_path={last}")
-    resumed = train(resumed_cfg)
-    assert resumed["global_step"] == 20
-    assert resumed["images_seen"] == 2 * first["images_seen"]
-    assert resumed["generator_steps"] == 10
 
 
 def test_a_resumed_run_logs_into_the_wandb_run_its_checkpoint_names(
@@ -335,18 +312,26 @@ class _ReadTrainBar(pl.Callback):
 
 
 @pytest.mark.parametrize(("model", "steps"), [("wgan_gp", 12), ("gan", 10)])
-def test_progress_bar_counts_optimizer_steps_also_after_a_resume(
+def test_steps_and_progress_bar_count_optimizer_steps_also_after_a_resume(
     model: str, steps: int, fmnist_config: Callable[..., DictConfig]
 ) -> None:
-    """A GAN makes 2 optimizer steps per batch (WGAN-GP 1.2): the bar ends at max_steps of
-    max_steps, not at the batch count, and a resumed run continues the count."""
+    """A GAN makes 2 optimizer steps per batch, WGAN-GP 1.2 (five critic steps per generator
+    step): the summary's counts and the bar end at max_steps of max_steps, not at the batch
+    count, and a run resumed from its checkpoint continues every count."""
     reader = _ReadTrainBar()
     cfg = fmnist_config(model, steps, "metrics=off")
-    train(cfg, extra_callbacks=[reader])
+    first = train(cfg, extra_callbacks=[reader])
+    # GAN: 5 batches, 5 + 5 steps; WGAN-GP: 10 batches, 10 critic + 2 generator steps.
+    batches, generator_steps = {"gan": (5, 5), "wgan_gp": (10, 2)}[model]
+    assert first["global_step"] == steps and first["generator_steps"] == generator_steps
+    assert first["images_seen"] == batches * cfg.data.batch_size
     last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
-    resumed = fmnist_config(model, 2 * steps, "metrics=off", f"ckpt_path={last}")
-    train(resumed, extra_callbacks=[reader])
+    resumed_cfg = fmnist_config(model, 2 * steps, "metrics=off", f"ckpt_path={last}")
+    resumed = train(resumed_cfg, extra_callbacks=[reader])
     assert reader.seen == [(steps, steps), (2 * steps, 2 * steps)]
+    assert resumed["global_step"] == 2 * steps
+    assert resumed["images_seen"] == 2 * first["images_seen"]
+    assert resumed["generator_steps"] == 2 * first["generator_steps"]
 
 
 class _LastStepValues(pl.Callback):
