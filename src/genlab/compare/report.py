@@ -194,9 +194,7 @@ def _degenerate_lines(variants: list[Variant], flagged: dict[str, list[str]]) ->
     ]
     return [
         "",
-        f"{degenerate.MARK} Degenerate runs (constant or near-constant samples, or scores at "
-        "their floor; docs/metrics.md): their numbers say nothing about the models, so no "
-        "verdict and no seed count is computed for their variants.",
+        f"{degenerate.FOOTNOTE}, so no verdict and no seed count is computed for their variants.",
         "",
         *(f"- {line}" for line in named),
     ]

@@ -36,6 +36,11 @@ SEEDS_CAP = 100
 SAMPLE_STD_KEY = "sample_pixel_std"  # summary.json: the measured spread of the samples
 DEGENERATE_KEY = "degenerate"  # summary.json: {"flag": bool, "reasons": [...]}
 MARK = "⚠"  # beside a flagged run's or variant's numbers in every report
+# The start of every report's footnote on its degenerate runs; each report says what it withholds.
+FOOTNOTE = (
+    f"{MARK} Degenerate runs (constant or near-constant samples, or scores at their floor; "
+    "docs/metrics.md): their numbers say nothing about the models"
+)
 NOT_REACHABLE = "not reachable at this budget"
 
 

@@ -205,9 +205,7 @@ def _degenerate_lines(models: list[VariantScores], flagged: dict[str, list[str]]
         if str(r.run_dir) in flagged
     ]
     return [
-        f"{degenerate.MARK} Degenerate runs (constant or near-constant samples, or scores at "
-        "their floor; docs/metrics.md): their numbers say nothing about the models, which get "
-        "no genlab rank.",
+        f"{degenerate.FOOTNOTE}, which get no genlab rank.",
         "",
         *named,
     ]
