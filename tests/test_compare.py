@@ -31,7 +31,8 @@ FINALS = {
         1: {"fid": 20.4, "is_mean": 2.05, "kid_mean": 0.11},
     },
 }
-A, B = (f"model.loss._target_={loss}" for loss in FINALS)
+# Variants are labelled by what tells them apart, shortened: model.loss._target_ -> loss.
+A, B = "loss=hinge", "loss=non_saturating"
 PROTOCOL = {
     "metric_weights_sha256": "ab" * 32,
     "metric_num_real": 10000,
@@ -261,7 +262,7 @@ def test_compare_prints_the_verdicts_and_seed_counts_of_two_variants_over_three_
     out = tmp_path / "cmp"
     result = run_cli("compare", f"runs=[{root}]", f"out={out}", "min_effect={is_mean:0.05}")
     assert result.returncode == 0, result.stderr[-3000:]
-    hinge, ls = (f"`model.loss._target_={loss}`" for loss in fids)
+    hinge, ls = "`loss=hinge`", "`loss=ls`"
     lines = [line for line in result.stderr.splitlines() if line.startswith("| fid |")]
     # The verdict table's row, then the seed-count table's, as comparison.md has them.
     assert len(lines) == 2 and lines[0].endswith(f"| {hinge} is better |")
@@ -299,7 +300,7 @@ def test_degenerate_runs_get_no_verdict_and_unreachable_seed_counts_say_so(
     out = tmp_path / "cmp"
     result = run_cli("compare", f"runs=[{root}]", f"out={out}")
     assert result.returncode == 0, result.stderr[-3000:]
-    hinge, ls, minimax = (f"model.loss._target_={loss}" for loss in finals)
+    hinge, ls, minimax = "loss=hinge", "loss=ls", "loss=minimax"
     pairs = pd.read_csv(out / "pairwise.csv").set_index(["metric", "a", "b"])
     assert pairs.loc[("fid", hinge, ls), "verdict"] == "no significant difference"
     assert pairs.loc[("fid", hinge, ls), "seeds_needed"] > 100
@@ -487,6 +488,54 @@ def test_variants_are_labelled_by_the_overrides_that_tell_them_apart(tmp_path: P
     variants = group_variants([load_run(d) for d in find_run_dirs([root])])
     assert sorted(v.label for v in variants) == sorted([A, B])
     assert all(len(v.runs) == 2 for v in variants)
+
+
+def test_variant_labels_are_shortened_to_what_differs(tmp_path: Path) -> None:
+    """Losses and generator learning rates set on the command line: each key by its last
+    part, each loss by the name of its option in conf/model/loss/."""
+    root = tmp_path / "runs"
+    settings = [
+        ("genlab.losses.HingeLoss", "0.0002"),
+        ("genlab.losses.LeastSquaresLoss", "0.0002"),
+        ("genlab.losses.HingeLoss", "1e-05"),
+    ]
+    for loss, lr in settings:
+        run = write_run(root / lr, loss, 0, {"fid": 10.0})
+        config = yaml.safe_load((run / ".hydra" / "config.yaml").read_text())
+        config["model"]["optimizer_g"] = {"lr": float(lr)}
+        (run / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
+        overrides = [f"model.loss._target_={loss}", f"model.optimizer_g.lr={lr}", "seed=0"]
+        (run / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    variants = group_variants([load_run(d) for d in find_run_dirs([root])])
+    assert sorted(v.label for v in variants) == [
+        "loss=hinge, lr=0.0002", "loss=hinge, lr=1e-05", "loss=least_squares, lr=0.0002",
+    ]  # fmt: skip
+
+
+def test_short_labels_keep_what_tells_settings_apart() -> None:
+    from genlab.naming import setting_labels
+
+    rows = [[("model.optimizer_g.lr", 0.0002)], [("model.optimizer_d.lr", 0.0002)]]
+    assert setting_labels(rows) == [["optimizer_g.lr=0.0002"], ["optimizer_d.lr=0.0002"]]
+    likelihoods = [
+        [("model.likelihood._target_", f"genlab.losses.{name}Likelihood")]
+        for name in ("Gaussian", "Bernoulli")
+    ]
+    assert setting_labels(likelihoods) == [["likelihood=gaussian"], ["likelihood=bernoulli"]]
+    optimizers = [
+        [("model.optimizer_g._target_", "torch.optim.SGD"), ("model.optimizer_g.lr", 0.01234567)]
+    ]
+    assert setting_labels(optimizers) == [["optimizer_g=SGD", "lr=0.01235"]]
+    # Keys with the same parts keep their full names; classes of one name from two packages
+    # would read the same shortened, so their labels keep the full keys and values.
+    same_parts = [[("model.loss._target_", "genlab.losses.HingeLoss")], [("model/loss", "hinge")]]
+    assert setting_labels(same_parts) == [["model.loss._target_=hinge"], ["model/loss=hinge"]]
+    classes = ("genlab.losses.HingeLoss", "mylab.losses.HingeLoss")
+    same_class = [[("model.loss._target_", name)] for name in classes]
+    assert setting_labels(same_class) == [[f"model.loss._target_={name}"] for name in classes]
+    assert setting_labels([["~callbacks.progress_log"], [("seed", 1)]]) == [
+        ["~callbacks.progress_log"], ["seed=1"],
+    ]  # fmt: skip
 
 
 CHROMIUM_FLAGS = [

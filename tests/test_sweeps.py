@@ -475,7 +475,7 @@ def test_compare_variants_notebook_on_real_runs(
     outputs = execute_notebook("compare_variants.ipynb", tmp_path)
     table = pd.read_csv(out / "comparison.csv").set_index("variant")
     assert len(table) == 3 and table["n_seeds"].sum() == 4
-    hinge = table.loc["model.loss._target_=genlab.losses.HingeLoss"]
+    hinge = table.loc["loss=hinge"]
     assert hinge["n_seeds"] == 2 and hinge["seeds"] == "0 1"
     fids = [read_summary(Path(d))["fid"] for d in hinge["run_dirs"].split()]
     assert hinge["fid_mean"] == pytest.approx(np.mean(fids))
@@ -483,7 +483,7 @@ def test_compare_variants_notebook_on_real_runs(
     for png in ("curve_fid.png", "final_fid.png", "samples.png"):
         assert (out / png).stat().st_size > 0
     assert "3 variants from 4 runs" in outputs and outputs.count("image/png") >= 3
-    assert "HingeLoss" in outputs
+    assert "loss=hinge" in outputs
 
 
 def test_degenerate_trials_are_never_the_best_trial(tmp_path: Path) -> None:

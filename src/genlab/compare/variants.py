@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from genlab.compare.runs import Run
+from genlab.naming import setting_labels
 
 # Top-level keys that do not change what is trained. ``ckpt_path`` is compared by whether it
 # is set (a run started from a checkpoint is another variant than one trained from scratch),
@@ -48,7 +49,8 @@ _MAX_LABEL_SETTINGS = 4
 def group_variants(runs: list[Run]) -> list[Variant]:
     """Variants in order of first appearance, labelled by the settings that tell them apart:
     the command-line overrides that differ (``experiment=...``, ``model.ema_decay=...``) when
-    those tell every variant apart, else the differing keys of the resolved configs."""
+    those tell every variant apart, else the differing keys of the resolved configs; keys and
+    values shortened to what differs (``loss=hinge, lr=0.0002``, :func:`setting_labels`)."""
     groups: dict[tuple[tuple[str, str], ...], list[Run]] = {}
     for run in runs:
         groups.setdefault(variant_key(run.config), []).append(run)
@@ -64,17 +66,25 @@ def _override_labels(groups: list[list[Run]]) -> list[str] | None:
     if len({frozenset(c) for c in chosen}) < len(groups):
         return None
     common = set.intersection(*(set(c) for c in chosen))
-    return [_join([o for o in c if o not in common]) for c in chosen]
+    differing = [[_setting(o) for o in c if o not in common] for c in chosen]
+    return [_join(labels) for labels in setting_labels(differing)]
+
+
+def _setting(override: str) -> tuple[str, str] | str:
+    """``key=value`` as its key and value; a deletion without a value (``~key``) as itself."""
+    key, has_value, value = override.partition("=")
+    return (key, value) if has_value else override
 
 
 def _config_labels(groups: dict[tuple[tuple[str, str], ...], list[Run]]) -> list[str]:
     items = [set(key) for key in groups]
     common = set.intersection(*items) if items else set()
     differing = sorted({name for item in items for name, _ in item - common})
-    return [
-        _join([f"{name}={members[0].config.get(name, '(unset)')}" for name in differing])
+    settings = [
+        [(name, members[0].config.get(name, "(unset)")) for name in differing]
         for members in groups.values()
     ]
+    return [_join(labels) for labels in setting_labels(settings)]
 
 
 def _sets_what_is_trained(override: str) -> bool:
