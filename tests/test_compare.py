@@ -538,6 +538,35 @@ def test_short_labels_keep_what_tells_settings_apart() -> None:
     ]  # fmt: skip
 
 
+def test_figures_show_long_variant_labels_whole(tmp_path: Path) -> None:
+    """A label of four settings and a count wraps over lines in the legend and under the
+    axis; no part of it is cut and no tick label overlaps another."""
+    from genlab.compare.plots import curves_figure, final_figure
+    from genlab.compare.runs import Run
+    from genlab.compare.variants import Variant
+    from genlab.figures import tick_labels_overlap
+
+    labels = [
+        f"loss={loss}, lr=0.0002, beta1=0.5, ema_decay=0.999 (+2 more settings)"
+        for loss in ("non_saturating", "least_squares", "hinge", "minimax", "wasserstein")
+    ]
+    history = [{"step": 10 * k, "generator_steps": 10 * k, "fid": 50.0 / k} for k in (1, 2)]
+    variants = [
+        Variant(label, [Run(tmp_path / f"r{i}{seed}", {"seed": seed}, {}, history) for seed in (0, 1)])
+        for i, label in enumerate(labels)
+    ]  # fmt: skip
+    (ax,) = curves_figure("fid", variants).axes
+    shown = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert [text.replace("\n", " ") for text in shown] == [f"{label} (2 seeds)" for label in labels]
+    assert all("\n" in text for text in shown)  # wrapped, not one long line
+
+    fig = final_figure("fid", {label: [10.0, 11.0] for label in labels})
+    (ax,) = fig.axes
+    ticks = [text.get_text() for text in ax.get_xticklabels()]
+    assert [text.replace("\n", " ") for text in ticks] == labels
+    assert not tick_labels_overlap(fig, ax)
+
+
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
 
 from genlab.compare.axes import X_AXES
 from genlab.compare.stats import aggregate
 from genlab.compare.variants import Variant
+from genlab.figures import FONT_SIZE, WIDTH, keep_tick_labels_apart, save, wrap
 from genlab.metrics.keys import BY_NAME
 
 log = logging.getLogger(__name__)
@@ -22,11 +21,21 @@ log = logging.getLogger(__name__)
 def plot_curves(
     metric: str, variants: list[Variant], path: Path, x: str = "generator_steps"
 ) -> bool:
+    """:func:`curves_figure` written as ``path`` (PNG, 200 dpi) and beside it as PDF; False
+    when no variant has a curve."""
+    fig = curves_figure(metric, variants, x)
+    if fig is not None:
+        save(fig, path, pdf=True)
+    return fig is not None
+
+
+def curves_figure(
+    metric: str, variants: list[Variant], x: str = "generator_steps"
+) -> Figure | None:
     """Each seed's metric against ``x`` (thin lines), and per variant the mean with its 95%
     interval (line and band) at the points every seed was evaluated. Variants with fewer than
-    two evaluations draw no curve. Written as ``path`` (PNG, 200 dpi) and beside it as PDF;
-    False when no variant has a curve."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    two evaluations draw no curve; None when none has one."""
+    fig, ax = plt.subplots(figsize=(WIDTH, 4.8))
     drawn = False
     for index, variant in enumerate(variants):
         colour = f"C{index % 10}"
@@ -43,7 +52,7 @@ def plot_curves(
         aggregates = [aggregate([points[s] for points in series], metric) for s in common]
         ax.plot(
             common, [a.mean for a in aggregates], color=colour, lw=2, marker="o", ms=3,
-            label=f"{_short(variant.label)} ({len(series)} seed{'s' * (len(series) > 1)})",
+            label=wrap(f"{variant.label} ({len(series)} seed{'s' * (len(series) > 1)})", 48),
         )  # fmt: skip
         if len(series) >= 2:
             ax.fill_between(
@@ -51,18 +60,16 @@ def plot_curves(
                 color=colour, alpha=0.15, lw=0,
             )  # fmt: skip
         drawn = True
-    if drawn:
-        key = BY_NAME[metric]
-        ax.set(xlabel=X_AXES.get(x, x), ylabel=key.label)
-        ax.set_title(
-            f"{key.label} during training ({key.better} is better; band: 95% CI of the mean)"
-        )
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="best")
-        fig.tight_layout()
-        _save(fig, path)
-    plt.close(fig)
-    return drawn
+    if not drawn:
+        plt.close(fig)
+        return None
+    key = BY_NAME[metric]
+    ax.set(xlabel=X_AXES.get(x, x), ylabel=key.label)
+    ax.set_title(f"{key.label} during training ({key.better} is better; band: 95% CI of the mean)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=FONT_SIZE, loc="best")
+    fig.tight_layout()
+    return fig
 
 
 def curve_axis(variants: list[Variant]) -> str:
@@ -77,13 +84,12 @@ def _points(history: list[dict], x: str, metric: str) -> dict[float, float]:
     return {h[x]: h[metric] for h in history if h.get(x) is not None and h.get(metric) is not None}
 
 
-def _save(fig: plt.Figure, path: Path) -> None:
-    """The figure as PNG (200 dpi, for pages) and PDF (vector, for papers)."""
-    fig.savefig(path, dpi=200)
-    fig.savefig(path.with_suffix(".pdf"))
-
-
 def plot_final(metric: str, finals: dict[str, list[float]], path: Path) -> None:
+    """:func:`final_figure` written as ``path`` (PNG, 200 dpi) and beside it as PDF."""
+    save(final_figure(metric, finals), path, pdf=True)
+
+
+def final_figure(metric: str, finals: dict[str, list[float]]) -> Figure:
     """Each seed's final value and the mean with its 95% interval, per variant."""
     labels = list(finals)
     seeds = [finals[label] for label in labels]
@@ -105,17 +111,15 @@ def plot_final(metric: str, finals: dict[str, list[float]], path: Path) -> None:
             )
         else:
             ax.plot(index, agg.mean, "o", color=f"C{index % 10}", ms=8, zorder=3)
-    ax.set_xticks(
-        range(len(labels)), [_short(label) for label in labels], rotation=20, ha="right", fontsize=8
-    )
+    ax.set_xticks(range(len(labels)), [wrap(label, 20) for label in labels], fontsize=FONT_SIZE)
     key = BY_NAME[metric]
     ax.set(
         ylabel=key.label,
         title=f"final {key.label}: seeds, mean and 95% CI ({key.better} is better)",
     )
+    keep_tick_labels_apart(fig, ax)
     fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    return fig
 
 
 def plot_grids(variants: list[Variant], path: Path, per_row: int = 4) -> bool:
@@ -127,7 +131,7 @@ def plot_grids(variants: list[Variant], path: Path, per_row: int = 4) -> bool:
         if run is not None:
             grid = run.last_grid()
             step = int(grid.stem.removeprefix("samples_step"))
-            caption = f"{_short(variant.label, 40)}\nseed {run.seed}, optimizer step {step}"
+            caption = f"{wrap(variant.label, 40)}\nseed {run.seed}, optimizer step {step}"
             try:
                 # PNG's decoder only: Pillow chooses one by a file's content, not its name, and
                 # the EPS decoder hands the file to Ghostscript, a PostScript interpreter.
@@ -138,7 +142,8 @@ def plot_grids(variants: list[Variant], path: Path, per_row: int = 4) -> bool:
     if not panels:
         return False
     font = ImageFont.load_default(size=13)
-    caption_height, gap = 36, 12
+    caption_height = 18 * max(caption.count("\n") + 1 for caption, _ in panels)
+    gap = 12
     width = max(
         max(image.width for _, image in panels),
         *(font.getlength(line) for caption, _ in panels for line in caption.splitlines()),
@@ -156,7 +161,3 @@ def plot_grids(variants: list[Variant], path: Path, per_row: int = 4) -> bool:
         mosaic.paste(image, (left, top + caption_height))
     mosaic.save(path)
     return True
-
-
-def _short(label: str, width: int = 48) -> str:
-    return label if len(label) <= width else "…" + label[-(width - 1) :]
