@@ -7,9 +7,13 @@
 #   make docs         render the docs' measured tables from their records in docs/results/
 #   make gpu-check    set up, then the GPU acceptance check (docs/scaling_out.md; ARGS="--device cpu")
 # Extra arguments: make quickstart ARGS="seed=1"; make gpu-check ARGS="--device cpu"; make test PYTEST_ARGS="-m 'not slow'"
+# The tests run in one worker process per core (pytest-xdist; each test module stays in one
+# worker, so its shared runs are trained once): make test TEST_WORKERS=0 runs them in one process.
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
+TEST_WORKERS ?= auto
+PYTEST := $(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 .PHONY: setup quickstart test test-fast lint docs gpu-check clean-outputs
 
@@ -20,10 +24,10 @@ quickstart: setup
 	$(PYTHON) scripts/train.py experiment=quickstart $(ARGS)
 
 test: setup
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-fast: setup
-	$(PYTHON) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -7,6 +7,15 @@ Under CI=true a missing prerequisite fails the test instead of skipping it.
 from __future__ import annotations
 
 import os
+
+# Before numpy and torch load: a pytest-xdist worker gets its share of the cores for torch's
+# threads (its own and its subprocesses'); each worker at torch's default of one thread per
+# core oversubscribes them, and OpenMP threads waiting on each other collapse the speed.
+if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ:
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+
+# isort: split
 from collections.abc import Callable
 from pathlib import Path
 
