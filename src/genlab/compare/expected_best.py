@@ -64,7 +64,9 @@ def expected_best_curve(scores: Sequence[float | None], minimize: bool) -> list[
     means, variances, p_no_score = _curves(values[np.newaxis, :], minimize, with_variance=True)
     return [
         ExpectedBest(k, float(m), float(v), float(p))
-        for k, m, v, p in zip(range(1, len(values) + 1), means[0], variances[0], p_no_score[0])
+        for k, m, v, p in zip(
+            range(1, len(values) + 1), means[0], variances[0], p_no_score[0], strict=True
+        )
     ]
 
 
