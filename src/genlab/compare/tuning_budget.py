@@ -330,7 +330,8 @@ def markdown_lines(
         *markdown_table(header, rows),
     ]
     if warnings:
-        lines += [""] + [f"⚠ {w}" for w in warnings]
+        for warning in warnings:
+            lines += ["", f"⚠ {warning}"]
     if found:
         noise = (
             f"; differences within the evaluation noise ({eval_std:.3g}) cannot be concluded"
