@@ -61,6 +61,8 @@ def expected_best(scores: Sequence[float | None], k: int, minimize: bool) -> Exp
 def expected_best_curve(scores: Sequence[float | None], minimize: bool) -> list[ExpectedBest]:
     """The expected best of k trials and its variance, for k = 1..N."""
     values = _as_array(scores)
+    if len(values) == 0:
+        return []
     means, variances, p_no_score = _curves(values[np.newaxis, :], minimize, with_variance=True)
     return [
         ExpectedBest(k, float(m), float(v), float(p))
