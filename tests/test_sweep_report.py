@@ -14,12 +14,14 @@ import yaml
 from matplotlib.text import Text
 from PIL import Image
 
+from genlab.compare.expected_best import expected_best_curve
 from genlab.figures import tick_labels_overlap
 from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.report import (
     FORMER_PNGS,
     REPORT_PNGS,
     StudyView,
+    expected_best_of_study,
     history_figure,
     importances_figure,
     intermediate_figure,
@@ -104,7 +106,9 @@ def test_one_searched_parameter_gets_no_importance_plot_and_former_figures_go(
     for name in ("importances.png", *FORMER_PNGS):
         (tmp_path / name).write_bytes(b"an older report's figure")
     written = write_report(make_study(definition=one), one, tmp_path)
-    assert sorted(p.name for p in written) == ["history.png", "intermediate.png", "slice.png"]
+    assert sorted(p.name for p in written) == [
+        "expected_best.png", "history.png", "intermediate.png", "slice.png",
+    ]  # fmt: skip
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
 
 
@@ -244,3 +248,17 @@ def test_report_true_writes_the_report_of_an_existing_sweep_on_demand(tmp_path: 
         "sweep", *args, "report=true", f"sweep_dir={tmp_path / 'none'}", env=sweep_env(tmp_path)
     )
     assert_user_error(missing, "nothing to report")
+
+
+def test_the_expected_best_curve_counts_pruned_and_degenerate_trials_as_spent_never_best() -> None:
+    study = make_study(degenerate=(2,))
+    fig = expected_best_of_study(StudyView.of(study, DEFINITION))
+    assert fig is not None
+    (curve,) = fig.axes[0].get_lines()
+    values = [t.value if t.number not in (2, 5) else None for t in study.get_trials()]
+    assert len(values) == 8  # the pruned trial (5) and the degenerate one (2) are trials too
+    expected = [e.mean for e in expected_best_curve(values, minimize=True)]
+    assert list(curve.get_xdata()) == list(range(1, 9))
+    assert np.allclose(curve.get_ydata(), expected)
+    assert curve.get_ydata()[-1] == min(v for v in values if v is not None)
+    assert "expected best FID" in fig.axes[0].get_ylabel()

@@ -486,6 +486,35 @@ def test_compare_variants_notebook_on_real_runs(
     assert "loss=hinge" in outputs
 
 
+@pytest.mark.slow
+def test_compare_at_equal_budget_reads_the_smoke_sweep_and_never_ranks_its_degenerate_trials(
+    smoke_sweep: dict, tmp_path: Path
+) -> None:
+    """compare.py expected_best=true on a real sweep dir, as one variant and grouped by loss:
+    the smoke sweep's trials are all degenerate (grey samples after 20 steps), so they count
+    as spent trials and none is ranked."""
+    out = tmp_path / "budget"
+    whole = run_cli("compare", f"runs=[{smoke_sweep['dir']}]", f"out={out}", "expected_best=true")
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    report = (out / "comparison.md").read_text()
+    assert "| `smoke` | 3 (3: 3 degenerate) |" in report
+    assert "no score" in report and not (out / "expected_best.png").exists()
+    by_loss = run_cli(
+        "compare",
+        f"runs=[{smoke_sweep['dir']}]",
+        f"out={tmp_path / 'by_loss'}",
+        "expected_best=true",
+        "group_by=model.loss._target_",
+    )
+    assert by_loss.returncode == 0, by_loss.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "by_loss" / "expected_best.csv")
+    assert set(table["variant"]) == {"loss=hinge", "loss=least_squares", "loss=non_saturating"}
+    assert (table["n_trials"] == 1).all() and table["expected_best"].isna().all()
+    verdicts = pd.read_csv(tmp_path / "by_loss" / "budget_verdicts.csv")
+    assert (verdicts["budget"] == "k=1").sum() == 3  # one per pair of losses
+    assert set(verdicts["verdict"]) == {"cannot be concluded"}
+
+
 def test_degenerate_trials_are_never_the_best_trial(tmp_path: Path) -> None:
     """Trials at the metric floors, or two settings with one FID (constant output), are
     marked and never best; with none left, no trial is."""

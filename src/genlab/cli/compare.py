@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from genlab.cli.app import exit_with, hydra_app
 from genlab.compare.axes import X_AXES
 from genlab.errors import ConfigError
+from genlab.metrics.keys import BY_NAME
 
 # The flags of compare.py's former argparse form, refused with the override form.
 FORMER_FLAGS = (
@@ -23,7 +24,7 @@ FORMER_FLAGS = (
 OVERRIDE_FORM = (
     "python scripts/compare.py 'runs=[RUN_OR_SWEEP_DIR,...]' out=DIR "
     "[x=images_seen eval_noise=5 'min_effect={fid:2}' allow_mixed_protocols=true "
-    "wandb_project=ENTITY/PROJECT wandb_group=NAME]"
+    "wandb_project=ENTITY/PROJECT wandb_group=NAME expected_best=true group_by=KEY]"
 )
 
 
@@ -71,9 +72,22 @@ def check_settings(cfg: DictConfig) -> dict[str, Any]:
                 f"min_effect takes a positive difference per score (min_effect={{fid:2}}), "
                 f"got {name}={value}"
             )
+    expected_best, group_by = settings["expected_best"], settings["group_by"]
+    if not (isinstance(expected_best, bool) or expected_best in METRICS):
+        raise ConfigError(
+            f"expected_best takes true, false or a score ({', '.join(METRICS)}), "
+            f"got {expected_best!r}"
+        )
+    if group_by is not None and expected_best is False:
+        raise ConfigError("group_by makes the variants of expected_best=true: give both")
+    if group_by is not None and not isinstance(group_by, str):
+        raise ConfigError(f"group_by takes one config key (model.loss._target_), got {group_by!r}")
     settings["eval_noise"] = int(eval_noise)
     settings["min_effect"] = {str(k): float(v) for k, v in min_effect.items()}
     return settings
+
+
+METRICS = tuple(BY_NAME)
 
 
 def _is_number(value: Any) -> bool:
@@ -89,6 +103,10 @@ def compare(cfg: DictConfig) -> Path:
     from genlab.compare.wandb_runs import load_wandb_runs
 
     out = Path(settings["out"])
+    if settings["expected_best"] is not False:
+        compare_at_equal_budget(settings, out)
+        print(out / "comparison.md")
+        return out
     runs = load_training_runs(find_run_dirs([Path(p) for p in settings["runs"]]))
     if settings["wandb_project"]:
         runs += load_wandb_runs(settings["wandb_project"], settings["wandb_group"])
@@ -103,6 +121,46 @@ def compare(cfg: DictConfig) -> Path:
     )
     print(out / "comparison.md")
     return out
+
+
+def compare_at_equal_budget(settings: dict[str, Any], out: Path) -> None:
+    """expected_best=true: one variant per sweep dir, or per value of ``group_by``."""
+    from genlab.compare.budget_report import compare_budgets
+    from genlab.compare.eval_noise import evaluation_noise
+    from genlab.compare.runs import find_run_dirs, load_run, load_training_runs
+    from genlab.compare.tuning_budget import grouped_trials, sweep_trials
+
+    if settings["wandb_project"]:
+        raise ConfigError(
+            "expected_best=true reads sweep dirs or run dirs; W&B runs are not read for it yet"
+        )
+    chosen = settings["expected_best"]
+    metric = None if chosen is True else str(chosen)
+    if settings["group_by"] is not None:
+        metric = metric or "fid"
+        runs = load_training_runs(find_run_dirs([Path(p) for p in settings["runs"]]))
+        trial_sets = grouped_trials(runs, settings["group_by"], metric)
+    else:
+        trial_sets, metrics = [], set()
+        for path in settings["runs"]:
+            trials, used, _ = sweep_trials(Path(path), metric)
+            trial_sets.append(trials)
+            metrics.add(used)
+        if len(metrics) > 1:
+            raise ConfigError(
+                f"the sweeps ranked their trials by different metrics ({', '.join(sorted(metrics))}): "
+                "compare sweeps of one metric"
+            )
+        metric = metrics.pop()
+    eval_std = math.nan
+    if settings["eval_noise"]:
+        stds = [
+            evaluation_noise(load_run(t.first_run), settings["eval_noise"], [metric])[metric]
+            for t in trial_sets
+            if t.first_run is not None
+        ]
+        eval_std = math.sqrt(sum(s * s for s in stds) / len(stds)) if stds else math.nan
+    compare_budgets(trial_sets, metric, out, eval_std)
 
 
 @hydra_app("compare", examples={"out": "DIR"})

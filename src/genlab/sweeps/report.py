@@ -4,6 +4,9 @@
 - ``slice.png``: the metric against each searched parameter, one panel each;
 - ``intermediate.png``: each trial's evaluations while it trained, by evaluation (pruned trials
   end early, marked where they stopped);
+- ``expected_best.png``: the expected best metric of k trials drawn from the study's ended
+  trials, against k and against their training time (:mod:`genlab.compare.expected_best`;
+  pruned, failed and degenerate trials are spent, never the best), for one of genlab's scores;
 - ``importances.png``: each searched parameter's importance for the metric (PED-ANOVA,
   Optuna's evaluator that needs no scikit-learn), with two or more searched parameters (one
   has nothing to be weighed against) and finished trials of two or more values.
@@ -31,6 +34,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from optuna.trial import FrozenTrial, TrialState
 
+from genlab.compare.budget_figure import expected_best_figure
+from genlab.compare.stats import METRICS
+from genlab.compare.tuning_budget import TrialSet
 from genlab.figures import (
     FONT_SIZE,
     WIDTH,
@@ -46,7 +52,9 @@ from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.search_space import distribution_of
 from genlab.sweeps.table import best_row, swept_parameters, trial_rows
 
-REPORT_PNGS = ("history.png", "slice.png", "intermediate.png", "importances.png")
+REPORT_PNGS = (
+    "history.png", "slice.png", "intermediate.png", "expected_best.png", "importances.png",
+)  # fmt: skip
 # Figures earlier versions of the report drew: removed, so that none is left beside new ones.
 FORMER_PNGS = ("parallel_coordinate.png",)
 _LOG_SCALED = {"log_uniform", "log_uniform_values"}
@@ -61,6 +69,7 @@ def write_report(study: optuna.Study, definition: SweepDefinition, sweep_dir: Pa
         "history.png": history_figure,
         "slice.png": slice_figure,
         "intermediate.png": intermediate_figure,
+        "expected_best.png": expected_best_of_study,
         "importances.png": importances_figure,
     }
     written = []
@@ -278,6 +287,32 @@ def intermediate_figure(view: StudyView) -> Figure | None:
     ax.legend(shown.values(), shown.keys(), fontsize=FONT_SIZE, loc="best")
     fig.tight_layout()
     return fig
+
+
+# Trials that ended: what they spent counts (interrupted ones run again).
+_ENDED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+def expected_best_of_study(view: StudyView) -> Figure | None:
+    """The expected best metric of k of the study's ended trials, against k and against
+    training time; None for a metric that is none of genlab's scores (a logged loss), or
+    without a scored trial."""
+    key = view.definition.summary_key
+    if key not in METRICS:
+        return None
+    scored = {t.number: float(t.value) for t in view.finished if t.number not in view.degenerate}
+    ended = [
+        t
+        for t in view.study.get_trials(deepcopy=False, states=_ENDED)
+        if t.user_attrs.get("status") != "interrupted"
+    ]
+    trials = TrialSet(
+        view.definition.name,
+        [scored.get(t.number) for t in ended],
+        [t.user_attrs.get("wall_s") for t in ended],
+        "",
+    )
+    return expected_best_figure([trials], key, f"sweep {view.definition.name}")
 
 
 def importances_figure(view: StudyView) -> Figure | None:
