@@ -83,19 +83,33 @@ def test_table_runs_reports_paper_vs_genlab_and_only_reruns_what_is_missing(
     assert {key: (d / "summary.json").stat().st_mtime_ns for key, d in runs.items()} == stamps
     assert "| 3/3 |" in (out / "paper_vs_genlab.md").read_text()
 
-    # report_only: the table from what finished; nothing trains.
-    third = run_as_written(
-        fresh_clone, command.format("seeds=3", "'variants=[vae]' report_only=true")
-    )
+    # report_only: the table from what finished; nothing trains. record=NAME: the same table
+    # as a results record, with the command and what the ranks say.
+    typed = command.format("seeds=3", "'variants=[vae]' report_only=true record=smoke_table")
+    third = run_as_written(fresh_clone, typed)
     assert "0 of 3 runs to do (2 finished before)" in assert_clean_console(third)
     assert not (out / "vae" / "seed2").exists()
-    assert "| 2/3 (not run seed 2) |" in (out / "paper_vs_genlab.md").read_text()
+    report = (out / "paper_vs_genlab.md").read_text()
+    assert "| 2/3 (not run seed 2) |" in report
+    record = json.loads((fresh_clone / "docs" / "results" / "smoke_table.json").read_text())
+    assert record["command"] == typed
+    assert record["machine"]["genlab_commit"] and record["figures"]["runs"] == 3
+    table = record["table"]
+    assert "| " + " | ".join(table["columns"]) + " |" in report
+    assert ["| " + " | ".join(row) + " |" for row in table["rows"]] == [
+        line for line in report.splitlines() if line.startswith("| VAE")
+    ]
+    assert record["note"].startswith("2 of 3 runs ok, ")
+    assert "No rank correlation: the runs of VAE are degenerate" in record["note"]
 
 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("budget=gpu_week", "has no budget 'gpu_week'; choose one of paper, cpu, cpu_epoch, smoke"),
+        (
+            "budget=gpu_week",
+            "has no budget 'gpu_week'; choose one of paper, cpu, cpu_epoch, ten_minutes, smoke",
+        ),
         ("variants=[ns_gan,began]", "has no variants ['began']"),
         ("seeds=0", "seeds and workers must be >= 1"),
     ],

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.cli.app import hydra_app
 from genlab.compare.runs import load_run
 from genlab.errors import ConfigError
+from genlab.job_progress import duration
+from genlab.machine import MachineRecord
 from genlab.reproduce.baseline import Baseline
 from genlab.reproduce.runner import RunResult, execute, plan
+from genlab.results import check_name, write_record
+
+if TYPE_CHECKING:
+    from genlab.reproduce.report import PaperVsGenlab
 
 log = logging.getLogger("genlab.reproduce")
 
@@ -19,8 +27,11 @@ log = logging.getLogger("genlab.reproduce")
 def reproduce(cfg: DictConfig) -> list[RunResult]:
     # pandas, matplotlib and scipy load for the report, not for `--help` (docs/decisions.md).
     from genlab.compare.report import compare_runs
-    from genlab.reproduce.report import REPORT_FILE, paper_vs_genlab
+    from genlab.reproduce.report import REPORT_FILE, paper_vs_genlab, paper_vs_genlab_table
 
+    if cfg.record is not None:
+        check_name(cfg.record)
+    machine, started = MachineRecord(precision=None), time.monotonic()
     baseline = Baseline.from_dict(OmegaConf.to_container(cfg.baseline, resolve=True))
     budget = baseline.budget(cfg.budget)
     variants = baseline.select(None if cfg.variants is None else list(cfg.variants))
@@ -42,6 +53,10 @@ def reproduce(cfg: DictConfig) -> list[RunResult]:
         )
     report = out_dir / REPORT_FILE
     report.write_text(paper_vs_genlab(baseline, budget, results, extractor))
+    if cfg.record is not None:
+        write_record(cfg.record, machine.block(), *table_record(
+            paper_vs_genlab_table(baseline, results), results, time.monotonic() - started
+        ))  # fmt: skip
     not_ok = [r for r in results if r.status != "ok"]
     log.info(
         "%d of %d runs ok%s; table: %s",
@@ -53,6 +68,17 @@ def reproduce(cfg: DictConfig) -> list[RunResult]:
         report,
     )
     return results
+
+
+def table_record(
+    table: PaperVsGenlab, results: list[RunResult], wall_s: float
+) -> tuple[list[str], list[list[str]], dict[str, float], str]:
+    """The record of a table: its rows, the wall time of the command and what the ranks say
+    (the wall time includes runs finished before only in what reading them took)."""
+    trained = sum(r.status == "ok" for r in results)
+    note = " ".join([f"{trained} of {len(results)} runs ok, {duration(wall_s)}.",
+                     *table.ranking, *(line for line in table.footnotes if line)])  # fmt: skip
+    return table.header, table.rows, {"wall_s": round(wall_s, 1), "runs": len(results)}, note
 
 
 @hydra_app("reproduce")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -80,10 +81,18 @@ def ranking_agreement(
     return float(tau.statistic), discordant, pairs
 
 
-def paper_vs_genlab(
-    baseline: Baseline, budget: Budget, results: Sequence[RunResult], extractor: str | None
-) -> str:
-    """The report's markdown."""
+@dataclass
+class PaperVsGenlab:
+    """The report's parts: the table, its footnotes and what the ranks say."""
+
+    header: list[str]
+    rows: list[list[str]]
+    footnotes: list[str]
+    ranking: list[str]
+
+
+def paper_vs_genlab_table(baseline: Baseline, results: Sequence[RunResult]) -> PaperVsGenlab:
+    """The paper's number beside genlab's scores per model, and the ranking agreement."""
     metric = baseline.paper_metric
     lower_is_better = METRICS.get(metric, "lower") == "lower"
     by_variant: dict[str, VariantScores] = {}
@@ -109,19 +118,7 @@ def paper_vs_genlab(
     }
     paper_rank = ranks({k: v if lower_is_better else -v for k, v in paper.items()})
     genlab_rank = ranks({k: v if lower_is_better else -v for k, v in genlab.items() if k in paper})
-    seeds = max((len(s.results) for s in scored), default=0)
     mixed = mixed_protocols([r.summary for r in results if r.status == "ok"], list(SCORES))
-    lines = [
-        f"# {baseline.title}: paper vs genlab",
-        "",
-        f"Source: {baseline.source}",
-        "",
-        f"- Paper: {baseline.paper_protocol} ({baseline.paper_extractor}).",
-        f"- genlab: budget `{budget.name}`: {budget.description}; {seeds} seeds, mean ± std "
-        f"(sample std) of the final scores, features of `{extractor or 'n/a'}`.",
-        "- Numbers from different feature extractors are not comparable in value; the ranks are.",
-        "",
-    ]
     header = [
         "model",
         f"paper {SCORES.get(metric, metric)}",
@@ -149,44 +146,67 @@ def paper_vs_genlab(
             str(genlab_rank.get(s.variant.name, "n/a")),
         ]
         rows.append(cells)
-    lines += markdown_table(header, rows)
+    footnotes: list[str] = []
     if mixed.affected:
-        lines += [
-            "",
+        footnotes += [
             f"{MARK} Runs scored under different metric protocols ({mixed.describe()}): "
             "these numbers are not one measurement.",
         ]
     if flagged_models:
-        lines += ["", *_degenerate_lines(flagged_models, flagged)]
+        footnotes += [*(footnotes and [""]), *_degenerate_lines(flagged_models, flagged)]
     tau, discordant, pairs = ranking_agreement(paper, genlab)
-    lines += ["", "## Ranking agreement", ""]
+    ranking: list[str] = []
     if (pairs == 0 or math.isnan(tau)) and flagged_models:
-        lines.append(
+        ranking.append(
             "No rank correlation: the runs of "
             + ", ".join(s.variant.label for s in flagged_models)
             + f" are degenerate ({degenerate.MARK}), and an order of their scores says nothing "
             "about the models; fewer than two models are left to rank."
         )
     elif pairs == 0 or math.isnan(tau):
-        lines.append("Fewer than two models have both a paper number and a genlab score.")
+        ranking.append("Fewer than two models have both a paper number and a genlab score.")
     else:
         label = {s.variant.name: s.variant.label for s in scored}
-        lines.append(
+        ranking.append(
             f"Kendall's tau between the paper's order and genlab's: {tau:.2f} "
             f"({pairs - len(discordant)} of {pairs} pairs in the same order)."
         )
         if discordant:
-            lines.append(
+            ranking.append(
                 "Pairs ordered differently: "
                 + "; ".join(f"{label[a]} vs {label[b]}" for a, b in discordant)
                 + "."
             )
         if flagged_models:
-            lines.append(
+            ranking.append(
                 "Left out of the ranking as degenerate: "
                 + ", ".join(s.variant.label for s in flagged_models)
                 + "."
             )
+    return PaperVsGenlab(header, rows, footnotes, ranking)
+
+
+def paper_vs_genlab(
+    baseline: Baseline, budget: Budget, results: Sequence[RunResult], extractor: str | None
+) -> str:
+    """The report's markdown."""
+    table = paper_vs_genlab_table(baseline, results)
+    seeds = max(Counter(r.variant.name for r in results).values(), default=0)
+    lines = [
+        f"# {baseline.title}: paper vs genlab",
+        "",
+        f"Source: {baseline.source}",
+        "",
+        f"- Paper: {baseline.paper_protocol} ({baseline.paper_extractor}).",
+        f"- genlab: budget `{budget.name}`: {budget.description}; {seeds} seeds, mean ± std "
+        f"(sample std) of the final scores, features of `{extractor or 'n/a'}`.",
+        "- Numbers from different feature extractors are not comparable in value; the ranks are.",
+        "",
+        *markdown_table(table.header, table.rows),
+    ]
+    if table.footnotes:
+        lines += ["", *table.footnotes]
+    lines += ["", "## Ranking agreement", "", *table.ranking]
     lines += machines(results)
     lines += [
         "",
