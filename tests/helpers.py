@@ -281,6 +281,26 @@ def user_error_in_process(
     return subprocess.CompletedProcess([], exited.value.code, captured.out, captured.err)
 
 
+def sweep_error_in_process(
+    overrides: list[str],
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """:func:`user_error_in_process` for genlab-sweep with ``overrides`` (and the variables
+    ``env`` sets): its task (``main`` as written, before hydra_app wraps it: the override types
+    checked, then the sweep) run while Hydra is initialized, as in the app, where the type check
+    composes the defaults. What happens before the task, Hydra's callbacks (a storage password,
+    a busy sweep dir) and a config file's YAML errors, is checked by subprocess tests."""
+    from genlab.cli.sweep import main
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        cfg = app_task_config("sweep", overrides)
+        with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
+            return user_error_in_process(main.__wrapped__, cfg, capsys)
+
+
 def assert_no_good_run(run: Path) -> None:
     """A rejected run leaves no checkpoint and no summary that could pass for a result."""
     assert not (run / "checkpoints").exists()

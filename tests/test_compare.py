@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +17,16 @@ import yaml
 from PIL import Image
 from scipy import stats
 
+from genlab.cli.compare import compare
 from genlab.compare.runs import find_run_dirs, load_run
 from genlab.compare.variants import group_variants
-from tests.helpers import assert_user_error, require, run_cli
+from tests.helpers import (
+    app_task_config,
+    assert_user_error,
+    require,
+    run_cli,
+    user_error_in_process,
+)
 
 # variant -> seed -> final metrics; A beats B on fid and is_mean, B beats A on kid_mean.
 FINALS = {
@@ -252,7 +260,7 @@ def test_seed_counts_and_the_variance_split_have_known_answers() -> None:
 
 
 def test_compare_prints_the_verdicts_and_seed_counts_of_two_variants_over_three_seeds(
-    tmp_path: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "runs"
     fids = {"genlab.losses.HingeLoss": [10.0, 14.0, 12.0], "genlab.losses.LSLoss": [15, 19, 17]}
@@ -276,9 +284,13 @@ def test_compare_prints_the_verdicts_and_seed_counts_of_two_variants_over_three_
     assert pairs.loc["is_mean", "effect"] == 0.05 and pairs.loc["is_mean", "seeds_needed"] == 64
     assert "## How many seeds" in (out / "comparison.md").read_text()
 
-    bad = run_cli("compare", f"runs=[{root}]", f"out={out}", "min_effect={fid:-1}")
+    def refusal(min_effect: str) -> subprocess.CompletedProcess[str]:
+        cfg = app_task_config("compare", [f"runs=[{root}]", f"out={out}", min_effect])
+        return user_error_in_process(compare, cfg, capsys)
+
+    bad = refusal("min_effect={fid:-1}")
     assert_user_error(bad, "min_effect takes a positive difference", "fid=-1")
-    unknown = run_cli("compare", f"runs=[{root}]", f"out={out}", "min_effect={coverage:0.1}")
+    unknown = refusal("min_effect={coverage:0.1}")
     assert_user_error(unknown, "min_effect names coverage")
 
 
@@ -458,17 +470,15 @@ def test_a_run_that_is_no_genlab_run_dir_is_left_out_by_path(
     assert f"{bad} (" in left_out and reason in left_out
 
 
-def test_missing_path_and_offline_wandb_project_are_user_errors(tmp_path: Path) -> None:
-    assert_user_error(
-        run_cli("compare", f"runs=[{tmp_path / 'nope'}]", f"out={tmp_path / 'cmp'}"),
-        "does not exist",
-    )
-    result = run_cli(
-        "compare",
-        "wandb_project=me/genlab",
-        f"out={tmp_path / 'cmp'}",
-        env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "no_netrc")},
-    )
+def test_missing_path_and_offline_wandb_project_are_user_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = app_task_config("compare", [f"runs=[{tmp_path / 'nope'}]", f"out={tmp_path / 'cmp'}"])
+    assert_user_error(user_error_in_process(compare, missing, capsys), "does not exist")
+    monkeypatch.setenv("WANDB_API_KEY", "")
+    monkeypatch.setenv("NETRC", str(tmp_path / "no_netrc"))
+    offline = app_task_config("compare", ["wandb_project=me/genlab", f"out={tmp_path / 'cmp'}"])
+    result = user_error_in_process(compare, offline, capsys)
     assert_user_error(result, "W&B login", "compare the local run dirs")
 
 

@@ -13,7 +13,7 @@ import yaml
 from genlab.sweeps.definition import SweepDefinition
 from genlab.sweeps.pruning import EvaluationReader, make_pruner
 from genlab.tracking.summary import read_summary
-from tests.helpers import assert_user_error, run_cli, sweep_env, trials
+from tests.helpers import assert_user_error, run_cli, sweep_env, sweep_error_in_process, trials
 
 
 def with_early_terminate(early_terminate: dict) -> SweepDefinition:
@@ -89,7 +89,11 @@ def test_the_reader_takes_complete_lines_once(tmp_path: Path) -> None:
     ids=["fractional_eta", "no_first_band", "no_band", "no_evaluations"],
 )
 def test_a_malformed_early_terminate_is_one_line(
-    early_terminate: dict, parameters: dict, fragments: list[str], tmp_path: Path
+    early_terminate: dict,
+    parameters: dict,
+    fragments: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     definitions = tmp_path / "conf" / "sweep"
     definitions.mkdir(parents=True)
@@ -101,9 +105,11 @@ def test_a_malformed_early_terminate_is_one_line(
         "early_terminate": early_terminate,
     }
     (definitions / "bad.yaml").write_text(yaml.safe_dump(definition))
-    result = run_cli(
-        "sweep", "sweep=bad", f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
-        "backend=local", f"sweep_dir={tmp_path / 'sweep'}", env=sweep_env(tmp_path),
+    result = sweep_error_in_process(
+        ["sweep=bad", f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "backend=local",
+         f"sweep_dir={tmp_path / 'sweep'}"],
+        capsys,
+        env=sweep_env(tmp_path),
     )  # fmt: skip
     assert_user_error(result, *fragments)
     assert not (tmp_path / "sweep" / "trials").exists()

@@ -34,6 +34,7 @@ from tests.helpers import (
     require,
     run_cli,
     sweep_env,
+    sweep_error_in_process,
     trials,
 )
 from tests.postgres import postgres_bin, postgres_server
@@ -142,11 +143,13 @@ def closed_port() -> int:
     ids=["unreachable", "malformed"],
 )
 def test_a_storage_that_cannot_be_opened_is_one_line(
-    url: str, fragments: list[str], tmp_path: Path
+    url: str, fragments: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = run_cli(
-        "sweep", "backend=local", f"storage={url.format(port=closed_port())}",
-        f"sweep_dir={tmp_path / 'sweep'}", env=sweep_env(tmp_path),
+    result = sweep_error_in_process(
+        ["backend=local", f"storage={url.format(port=closed_port())}",
+         f"sweep_dir={tmp_path / 'sweep'}"],
+        capsys,
+        env=sweep_env(tmp_path),
     )  # fmt: skip
     assert_user_error(result, *fragments)
 

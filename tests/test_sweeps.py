@@ -37,6 +37,7 @@ from tests.helpers import (
     load_definition,
     run_cli,
     sweep_env,
+    sweep_error_in_process,
     trials,
 )
 
@@ -206,14 +207,15 @@ def test_resumed_sweep_does_not_repeat_a_finished_trial(smoke_sweep: dict) -> No
 
 
 def test_resume_needs_an_existing_sweep_and_a_new_start_an_empty_dir(
-    smoke_sweep: dict, tmp_path: Path
+    smoke_sweep: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    env = sweep_env(tmp_path)
     assert_user_error(
-        run_cli("sweep", f"sweep_dir={smoke_sweep['dir']}", env=sweep_env(tmp_path)),
+        sweep_error_in_process([f"sweep_dir={smoke_sweep['dir']}"], capsys, env=env),
         "resume=true",
     )
     assert_user_error(
-        run_cli("sweep", "resume=true", f"sweep_dir={tmp_path / 'new'}", env=sweep_env(tmp_path)),
+        sweep_error_in_process(["resume=true", f"sweep_dir={tmp_path / 'new'}"], capsys, env=env),
         "nothing to resume",
     )
 
@@ -334,7 +336,7 @@ def test_ctrl_c_stops_the_sweep_its_running_trial_saves_and_no_other_starts(
 
 
 def test_a_parameter_the_train_config_lacks_stops_the_sweep_before_any_trial(
-    tmp_path: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     definitions = tmp_path / "conf" / "sweep"
     definitions.mkdir(parents=True)
@@ -342,9 +344,10 @@ def test_a_parameter_the_train_config_lacks_stops_the_sweep_before_any_trial(
     typo = {**smoke, "name": "typo", "parameters": {"model.lattent_dim": {"values": [8, 16]}}}
     (definitions / "typo.yaml").write_text(yaml.safe_dump(typo))
     sweep_dir = tmp_path / "sweep"
-    result = run_cli(
-        "sweep", "sweep=typo", f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
-        "backend=local", f"sweep_dir={sweep_dir}",
+    result = sweep_error_in_process(
+        ["sweep=typo", f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+         "backend=local", f"sweep_dir={sweep_dir}"],
+        capsys,
     )  # fmt: skip
     assert_user_error(result, "sweep typo", "model.lattent_dim", "parameter names")
     assert not (sweep_dir / "optuna.db").exists() and not (sweep_dir / "trials").exists()
@@ -357,14 +360,34 @@ RUNNABLE = (
 )
 
 
+def user_definition(tmp_path: Path, text: str) -> list[str]:
+    """``text`` as the user's definition conf/sweep/bad.yaml in a config folder of their own;
+    returns the overrides that run it locally into tmp_path/sweep."""
+    definitions = tmp_path / "conf" / "sweep"
+    definitions.mkdir(parents=True)
+    (definitions / "bad.yaml").write_text(text)
+    return [
+        "sweep=bad", f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "backend=local",
+        f"sweep_dir={tmp_path / 'sweep'}",
+    ]  # fmt: skip
+
+
+def assert_no_study(sweep_dir: Path) -> None:
+    assert not (sweep_dir / "optuna.db").exists() and not (sweep_dir / "trials").exists()
+
+
+def test_a_definition_that_is_not_yaml_is_one_line(tmp_path: Path) -> None:
+    """Hydra reads the file while it composes the config, before genlab's task: the script
+    reports it, so it runs as a user runs it."""
+    text = "name: bad\nparameters:\n  model.n_disc: {values: [1, 2]\n"
+    result = run_cli("sweep", *user_definition(tmp_path, text))
+    assert_user_error(result, "not valid YAML", "bad.yaml", "line 3")
+    assert_no_study(tmp_path / "sweep")
+
+
 @pytest.mark.parametrize(
     ("text", "args", "fragments"),
     [
-        (
-            "name: bad\nparameters:\n  model.n_disc: {values: [1, 2]\n",
-            [],
-            ["not valid YAML", "bad.yaml", "line 3"],
-        ),
         (
             "name: bad\nmethod: custom\nmetric: {name: genlab/fid}\n"
             "parameters:\n  model.n_disc: {values: [1, 2]}\n",
@@ -384,22 +407,19 @@ RUNNABLE = (
         ),
         (RUNNABLE, ["workers=abc"], ["workers must be a number (its default is 1), got 'abc'"]),
     ],
-    ids=["yaml_syntax", "custom_method", "min_above_max", "unknown_metric", "workers_not_a_number"],
+    ids=["custom_method", "min_above_max", "unknown_metric", "workers_not_a_number"],
 )
 def test_a_broken_definition_is_one_line(
-    text: str, args: list[str], fragments: list[str], tmp_path: Path
+    text: str,
+    args: list[str],
+    fragments: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Refused before the sweep has a study or a trial."""
-    definitions = tmp_path / "conf" / "sweep"
-    definitions.mkdir(parents=True)
-    (definitions / "bad.yaml").write_text(text)
-    sweep_dir = tmp_path / "sweep"
-    result = run_cli(
-        "sweep", "sweep=bad", f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
-        "backend=local", f"sweep_dir={sweep_dir}", *args,
-    )  # fmt: skip
+    result = sweep_error_in_process([*user_definition(tmp_path, text), *args], capsys)
     assert_user_error(result, *fragments)
-    assert not (sweep_dir / "optuna.db").exists() and not (sweep_dir / "trials").exists()
+    assert_no_study(tmp_path / "sweep")
 
 
 # --- W&B: the agent's command offline, and the server boundary --------------------------------
@@ -549,9 +569,11 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_wandb_backend_without_a_login_suggests_local(tmp_path: Path) -> None:
-    result = run_cli(
-        "sweep", "backend=wandb", f"sweep_dir={tmp_path / 'sweep'}", env=sweep_env(tmp_path)
+def test_wandb_backend_without_a_login_suggests_local(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = sweep_error_in_process(
+        ["backend=wandb", f"sweep_dir={tmp_path / 'sweep'}"], capsys, env=sweep_env(tmp_path)
     )
     assert_user_error(result, "wandb login", "backend=local")
 
