@@ -268,9 +268,21 @@ def test_compare_prints_the_verdicts_and_seed_counts_of_two_variants_over_three_
         for seed, fid in enumerate(values):
             write_run(root, loss, seed, {"fid": float(fid), "is_mean": 3.0 + seed / 10})
     out = tmp_path / "cmp"
-    result = run_cli("compare", f"runs=[{root}]", f"out={out}", "min_effect={is_mean:0.05}")
+    result = run_cli(
+        "compare", f"runs=[{root}]", f"out={out}", "min_effect={is_mean:0.05}", "record=cmp",
+        env={"GENLAB_RESULTS_DIR": str(tmp_path / "records")},
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     hinge, ls = "`loss=hinge`", "`loss=ls`"
+    # record=NAME: the variants' table as comparison.md has it, and the verdicts in its note.
+    record = json.loads((tmp_path / "records" / "cmp.json").read_text())
+    report = (out / "comparison.md").read_text()
+    assert "| " + " | ".join(record["table"]["columns"]) + " |" in report
+    assert [row[0] for row in record["table"]["rows"]] == [hinge, ls]
+    for row in record["table"]["rows"]:
+        assert "| " + " | ".join(row) + " |" in report
+    assert "fid, loss=hinge vs loss=ls: loss=hinge is better" in record["note"]
+    assert record["figures"] == {"runs": 6, "variants": 2}
     lines = [line for line in result.stderr.splitlines() if line.startswith("| fid |")]
     # The verdict table's row, then the seed-count table's, as comparison.md has them.
     assert len(lines) == 2 and lines[0].endswith(f"| {hinge} is better |")

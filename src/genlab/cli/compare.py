@@ -15,6 +15,7 @@ from genlab.cli.app import exit_with, hydra_app
 from genlab.compare.axes import X_AXES
 from genlab.errors import ConfigError
 from genlab.metrics.keys import BY_NAME
+from genlab.results import check_name
 
 # The flags of compare.py's former argparse form, refused with the override form.
 FORMER_FLAGS = (
@@ -82,6 +83,8 @@ def check_settings(cfg: DictConfig) -> dict[str, Any]:
         raise ConfigError("group_by makes the variants of expected_best=true: give both")
     if group_by is not None and not isinstance(group_by, str):
         raise ConfigError(f"group_by takes one config key (model.loss._target_), got {group_by!r}")
+    if settings["record"] is not None:
+        check_name(str(settings["record"]))
     settings["eval_noise"] = int(eval_noise)
     settings["min_effect"] = {str(k): float(v) for k, v in min_effect.items()}
     return settings
@@ -118,6 +121,7 @@ def compare(cfg: DictConfig) -> Path:
         eval_noise=settings["eval_noise"],
         min_effect=settings["min_effect"],
         x=settings["x"],
+        record=settings["record"],
     )
     print(out / "comparison.md")
     return out

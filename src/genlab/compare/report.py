@@ -19,8 +19,10 @@ from genlab.compare.runs import Run, find_run_dirs, load_training_runs
 from genlab.compare.stats import ALPHA, CONFIDENCE, METRICS, NO_VERDICT, aggregate, pairwise
 from genlab.compare.variants import Variant, group_variants
 from genlab.errors import ConfigError
+from genlab.machine import MachineRecord
 from genlab.markdown import markdown_table
 from genlab.metrics import degenerate
+from genlab.results import write_record
 
 log = logging.getLogger("genlab.compare")
 
@@ -42,13 +44,16 @@ def compare_runs(
     min_effect: dict[str, float] | None = None,
     labels: dict[Path, str] | None = None,
     x: str | None = None,
+    record: str | None = None,
 ) -> pd.DataFrame:
     """``flag``: how the caller's user allows mixed protocols (named in the refusal).
     ``eval_noise``: re-score each variant's first run this many times with other metric seeds.
     ``min_effect``: per score, the difference to size the seed count for (else the observed).
     ``labels``: a display name per run dir (runs with one name form a variant) instead of the
     settings that tell variants apart. ``x``: the curves' axis (default: generator steps where
-    every evaluation recorded them)."""
+    every evaluation recorded them). ``record``: also write the variants' table and the
+    verdicts as the results record of this name (genlab.results)."""
+    machine = MachineRecord(precision=None)
     good = [run for run in runs if run.why_left_out is None]
     skipped = [run for run in runs if run.why_left_out is not None]
     if not good:
@@ -161,6 +166,11 @@ def compare_runs(
         seed_lines + flagged_lines,
     )  # fmt: skip
     (out / "comparison.md").write_text(report)
+    if record is not None:
+        header, cells = _variant_table(table, metrics, mixed)
+        write_record(record, machine.block(), header, cells,
+                     {"runs": len(good), "variants": len(variants)},
+                     _verdict_note(verdicts))  # fmt: skip
     write_html(report, out, out / "comparison.html")
     log.info("Compared %d runs in %d variants: %s", len(good), len(variants), out / "comparison.md")
     return table
@@ -218,7 +228,6 @@ def _markdown(
     variants: list[Variant],
     seed_lines: list[str],
 ) -> str:
-    header = ["variant", "seeds", *metrics, *_BUDGET_COLUMNS.values()]
     lines = [
         "# Comparison",
         "",
@@ -226,10 +235,7 @@ def _markdown(
         "Student-t confidence interval of the mean]. Variants are runs whose configs differ "
         "only by seed (and run name, group, tags, locations).",
         "",
-        *markdown_table(
-            header,
-            (_variant_cells(r._asdict(), metrics, mixed) for r in table.itertuples(index=False)),
-        ),
+        *markdown_table(*_variant_table(table, metrics, mixed)),
     ]
     if mixed.affected:
         lines += ["", *_protocol_lines(mixed, variants)]
@@ -281,6 +287,29 @@ _SEED_HEADER = [
     "metric", "A", "B", "A - B [95% CI]", "seed std", "eval-noise std", "training std", "effect",
     "seeds per variant",
 ]  # fmt: skip
+
+
+def _variant_table(
+    table: pd.DataFrame, metrics: list[str], mixed: MixedProtocols
+) -> tuple[list[str], list[list[str]]]:
+    """The variants' table: its header and its rows."""
+    header = ["variant", "seeds", *metrics, *_BUDGET_COLUMNS.values()]
+    rows = [_variant_cells(r._asdict(), metrics, mixed) for r in table.itertuples(index=False)]
+    return header, rows
+
+
+def _verdict_note(verdicts: pd.DataFrame) -> str:
+    """Each tested pair's verdict in a sentence, for a record's note."""
+    tested = verdicts[verdicts["verdict"] != NO_VERDICT]
+    if tested.empty:
+        return "No pairwise verdict: fewer than 2 seeds in a variant."
+    return (
+        "Verdicts (Welch's t-test, Holm): "
+        + "; ".join(
+            f"{v.metric}, {v.a} vs {v.b}: {v.verdict}" for v in tested.itertuples(index=False)
+        )
+        + "."
+    )
 
 
 def _variant_cells(row: dict[str, Any], metrics: list[str], mixed: MixedProtocols) -> list[str]:
