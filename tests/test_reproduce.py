@@ -149,7 +149,8 @@ def test_report_lists_runs_that_did_not_end_ok() -> None:
     report = paper_vs_genlab(baseline, baseline.budget("cpu"), results, "genlab-fashion-mnist-cnn")
     assert "| NS GAN | 26.5 | 30.00 | 3.00 | n/a | 1/2 (diverged seed 1) | 2 | 1 |" in report
     assert "| WGAN | 21.5 | 40.00 | n/a | n/a | 1/2 (failed seed 1) | 1 | 2 |" in report
-    assert "(0 of 1 pairs in the same order)" in report
+    assert "Kendall's tau" not in report  # one seed each: the seeds' spread is unknown
+    assert "No rank correlation: with one seed of a model the spread of its seeds" in report
 
 
 def test_degenerate_runs_get_no_rank_and_no_rank_correlation() -> None:
@@ -176,14 +177,46 @@ def test_degenerate_runs_get_no_rank_and_no_rank_correlation() -> None:
         "- VAE seed 0: the same FID as ns_gan to 9 digits (81.3429184): constant output" in report
     )
     assert "- WGAN seed 0: near-constant samples (pixel std across samples 0.02 < 0.05)" in report
-    # Two models left: ranked, the flagged one named as left out.
-    healthy = RunResult(vae, 0, Path("r1"), {"status": "ok", "fid": 50.0, "is_mean": 3.1})
-    wgan_ok = RunResult(wgan, 0, Path("r2"), {"status": "ok", "fid": 40.0, "is_mean": 3.0})
+    # Two models left, two seeds each, far apart: ranked, the flagged one named as left out.
+    healthy = [
+        RunResult(vae, seed, Path(f"v{seed}"), {"status": "ok", "fid": fid, "is_mean": 3.1})
+        for seed, fid in enumerate([50.0, 50.4])
+    ]
+    wgan_ok = [
+        RunResult(wgan, seed, Path(f"w{seed}"), {"status": "ok", "fid": fid, "is_mean": 3.0})
+        for seed, fid in enumerate([40.0, 40.5])
+    ]
     report = paper_vs_genlab(
-        baseline, baseline.budget("smoke"), [results[0], healthy, wgan_ok], None
+        baseline, baseline.budget("smoke"), [results[0], *healthy, *wgan_ok], None
     )
     assert "(1 of 1 pairs in the same order)" in report
     assert "Left out of the ranking as degenerate: NS GAN." in report
+
+
+def test_an_order_within_the_spread_of_the_seeds_is_not_ranked() -> None:
+    """Two seeds per model whose FIDs overlap, as a ten-minute table leaves them: no rank
+    correlation, and why; a third model far from both is ranked, the close pair named."""
+    baseline = load_baseline("lucic2018_fashion_mnist")
+    ns_gan, lsgan, vae = (
+        next(v for v in baseline.variants if v.name == n) for n in ("ns_gan", "lsgan", "vae")
+    )
+
+    def runs(variant: BaselineVariant, fids: list[float]) -> list[RunResult]:
+        return [
+            RunResult(variant, seed, Path(f"{variant.name}{seed}"), {"status": "ok", "fid": fid})
+            for seed, fid in enumerate(fids)
+        ]
+
+    close = [*runs(ns_gan, [9.5, 10.0]), *runs(lsgan, [9.0, 11.0])]
+    report = paper_vs_genlab(baseline, baseline.budget("ten_minutes"), close, "cnn")
+    assert "Kendall's tau" not in report
+    assert "No rank correlation: no two models differ significantly in fid" in report
+    far = [*close, *runs(vae, [80.0, 80.1, 79.9])]
+    report = paper_vs_genlab(baseline, baseline.budget("ten_minutes"), far, "cnn")
+    assert "Kendall's tau between the paper's order and genlab's" in report
+    assert "Pairs whose order is within the spread of the seeds" in report
+    within = report.split("Pairs whose order is within the spread of the seeds")[1]
+    assert within.split("\n")[0].endswith(": NS GAN vs LSGAN.")
 
 
 def test_report_names_the_machines_that_made_the_runs() -> None:

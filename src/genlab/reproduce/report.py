@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from scipy import stats
 
 from genlab.compare.protocols import MARK, mixed_protocols
-from genlab.compare.stats import METRICS, aggregate
+from genlab.compare.stats import ALPHA, METRICS, NO_VERDICT, aggregate, pairwise
 from genlab.machine import describe_machine
 from genlab.markdown import markdown_table
 from genlab.metrics import degenerate
@@ -154,36 +154,71 @@ def paper_vs_genlab_table(baseline: Baseline, results: Sequence[RunResult]) -> P
         ]
     if flagged_models:
         footnotes += [*(footnotes and [""]), *_degenerate_lines(flagged_models, flagged)]
+    ranked = {s.variant.name: s.values(metric) for s in scored if s.variant.name in genlab_rank}
+    ranking = _ranking_lines(paper, genlab, ranked, metric, scored, flagged_models)
+    return PaperVsGenlab(header, rows, footnotes, ranking)
+
+
+def _ranking_lines(
+    paper: dict[str, float],
+    genlab: dict[str, float],
+    ranked: dict[str, list[float]],
+    metric: str,
+    scored: list[VariantScores],
+    flagged_models: list[VariantScores],
+) -> list[str]:
+    """What the ranks say: Kendall's tau where the models' differences are more than the
+    spread of their seeds, and why there is none where they are not."""
+    label = {s.variant.name: s.variant.label for s in scored}
     tau, discordant, pairs = ranking_agreement(paper, genlab)
-    ranking: list[str] = []
+    left_out = (
+        ["Left out of the ranking as degenerate: "
+         + ", ".join(s.variant.label for s in flagged_models) + "."]
+        if flagged_models else []
+    )  # fmt: skip
     if (pairs == 0 or math.isnan(tau)) and flagged_models:
-        ranking.append(
+        return [
             "No rank correlation: the runs of "
             + ", ".join(s.variant.label for s in flagged_models)
             + f" are degenerate ({degenerate.MARK}), and an order of their scores says nothing "
             "about the models; fewer than two models are left to rank."
+        ]
+    if pairs == 0 or math.isnan(tau):
+        return ["Fewer than two models have both a paper number and a genlab score."]
+    verdicts = pairwise(metric, ranked)
+    if all(v.verdict == NO_VERDICT for v in verdicts):
+        return [
+            "No rank correlation: with one seed of a model the spread of its seeds is "
+            "unknown, so the order of the scores may be that of the seeds; give seeds=2 or "
+            "more.",
+            *left_out,
+        ]
+    within = [v for v in verdicts if not v.verdict.endswith(" is better")]
+    if len(within) == len(verdicts):
+        return [
+            f"No rank correlation: no two models differ significantly in {metric} (Welch's "
+            f"t-test, Holm's correction, alpha {ALPHA}; comparison/pairwise.csv), so the "
+            "order of their means is within the spread of the seeds.",
+            *left_out,
+        ]
+    lines = [
+        f"Kendall's tau between the paper's order and genlab's: {tau:.2f} "
+        f"({pairs - len(discordant)} of {pairs} pairs in the same order)."
+    ]
+    if discordant:
+        lines.append(
+            "Pairs ordered differently: "
+            + "; ".join(f"{label[a]} vs {label[b]}" for a, b in discordant)
+            + "."
         )
-    elif pairs == 0 or math.isnan(tau):
-        ranking.append("Fewer than two models have both a paper number and a genlab score.")
-    else:
-        label = {s.variant.name: s.variant.label for s in scored}
-        ranking.append(
-            f"Kendall's tau between the paper's order and genlab's: {tau:.2f} "
-            f"({pairs - len(discordant)} of {pairs} pairs in the same order)."
+    if within:
+        lines.append(
+            "Pairs whose order is within the spread of the seeds (no significant difference "
+            "or fewer than 2 seeds; comparison/pairwise.csv): "
+            + "; ".join(f"{label[v.a]} vs {label[v.b]}" for v in within)
+            + "."
         )
-        if discordant:
-            ranking.append(
-                "Pairs ordered differently: "
-                + "; ".join(f"{label[a]} vs {label[b]}" for a, b in discordant)
-                + "."
-            )
-        if flagged_models:
-            ranking.append(
-                "Left out of the ranking as degenerate: "
-                + ", ".join(s.variant.label for s in flagged_models)
-                + "."
-            )
-    return PaperVsGenlab(header, rows, footnotes, ranking)
+    return lines + left_out
 
 
 def paper_vs_genlab(
