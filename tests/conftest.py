@@ -16,7 +16,6 @@ if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ
     os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
 
 # isort: split
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -80,11 +79,3 @@ def train_config(tmp_path: Path) -> Callable[..., DictConfig]:
         return compose_train(["debug=fast", *overrides], tmp_path / "run")
 
     return make
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The modules with the most slow tests first, each module's tests in their order:
-    pytest-xdist hands a worker one module at a time in this order, so the long modules start
-    early and the short ones fill the end, when the other worker would otherwise wait."""
-    slow = Counter(item.module for item in items if item.get_closest_marker("slow"))
-    items.sort(key=lambda item: -slow[item.module])
