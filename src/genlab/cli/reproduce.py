@@ -52,11 +52,12 @@ def reproduce(cfg: DictConfig) -> list[RunResult]:
             labels={r.run_dir: r.variant.label for r in results},
         )
     report = out_dir / REPORT_FILE
-    report.write_text(paper_vs_genlab(baseline, budget, results, extractor))
+    table = paper_vs_genlab_table(baseline, results)
+    report.write_text(paper_vs_genlab(baseline, budget, results, extractor, table))
     if cfg.record is not None:
-        write_record(cfg.record, machine.block(), *table_record(
-            paper_vs_genlab_table(baseline, results), results, time.monotonic() - started
-        ))  # fmt: skip
+        write_record(
+            cfg.record, machine.block(), *table_record(table, results, time.monotonic() - started)
+        )
     not_ok = [r for r in results if r.status != "ok"]
     log.info(
         "%d of %d runs ok%s; table: %s",
@@ -75,8 +76,8 @@ def table_record(
 ) -> tuple[list[str], list[list[str]], dict[str, float], str]:
     """The record of a table: its rows, the wall time of the command and what the ranks say
     (the wall time includes runs finished before only in what reading them took)."""
-    trained = sum(r.status == "ok" for r in results)
-    note = " ".join([f"{trained} of {len(results)} runs ok, {duration(wall_s)}.",
+    ok = sum(r.status == "ok" for r in results)
+    note = " ".join([f"{ok} of {len(results)} runs ok, {duration(wall_s)}.",
                      *table.ranking, *(line for line in table.footnotes if line)])  # fmt: skip
     return table.header, table.rows, {"wall_s": round(wall_s, 1), "runs": len(results)}, note
 

@@ -53,7 +53,7 @@ def compare_runs(
     settings that tell variants apart. ``x``: the curves' axis (default: generator steps where
     every evaluation recorded them). ``record``: also write the variants' table and the
     verdicts as the results record of this name (genlab.results)."""
-    machine = MachineRecord(precision=None)
+    machine = MachineRecord(precision=None) if record is not None else None
     good = [run for run in runs if run.why_left_out is None]
     skipped = [run for run in runs if run.why_left_out is not None]
     if not good:
@@ -166,7 +166,7 @@ def compare_runs(
         seed_lines + flagged_lines,
     )  # fmt: skip
     (out / "comparison.md").write_text(report)
-    if record is not None:
+    if machine is not None:
         header, cells = _variant_table(table, metrics, mixed)
         write_record(record, machine.block(), header, cells,
                      {"runs": len(good), "variants": len(variants)},

@@ -222,10 +222,14 @@ def _ranking_lines(
 
 
 def paper_vs_genlab(
-    baseline: Baseline, budget: Budget, results: Sequence[RunResult], extractor: str | None
+    baseline: Baseline,
+    budget: Budget,
+    results: Sequence[RunResult],
+    extractor: str | None,
+    table: PaperVsGenlab | None = None,
 ) -> str:
-    """The report's markdown."""
-    table = paper_vs_genlab_table(baseline, results)
+    """The report's markdown (``table``: :func:`paper_vs_genlab_table`'s, if already made)."""
+    table = table or paper_vs_genlab_table(baseline, results)
     seeds = max(Counter(r.variant.name for r in results).values(), default=0)
     lines = [
         f"# {baseline.title}: paper vs genlab",
