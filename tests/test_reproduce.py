@@ -147,8 +147,10 @@ def test_report_lists_runs_that_did_not_end_ok() -> None:
         RunResult(wgan, 1, Path("r3"), {}),  # the process died before writing its summary
     ]
     report = paper_vs_genlab(baseline, baseline.budget("cpu"), results, "genlab-fashion-mnist-cnn")
-    assert "| NS GAN | 26.5 | 30.00 | 3.00 | n/a | 1/2 (diverged seed 1) | 2 | 1 |" in report
-    assert "| WGAN | 21.5 | 40.00 | n/a | n/a | 1/2 (failed seed 1) | 1 | 2 |" in report
+    # One seed each: the order of the two is that of their seeds, so neither gets a rank of
+    # its own.
+    assert "| NS GAN | 26.5 | 30.00 | 3.00 | n/a | 1/2 (diverged seed 1) | 2 | 1-2 |" in report
+    assert "| WGAN | 21.5 | 40.00 | n/a | n/a | 1/2 (failed seed 1) | 1 | 1-2 |" in report
     assert "Kendall's tau" not in report  # one seed each: the seeds' spread is unknown
     assert "No rank correlation: with one seed of a model the spread of its seeds" in report
 
@@ -211,9 +213,21 @@ def test_an_order_within_the_spread_of_the_seeds_is_not_ranked() -> None:
     report = paper_vs_genlab(baseline, baseline.budget("ten_minutes"), close, "cnn")
     assert "Kendall's tau" not in report
     assert "No rank correlation: no two models differ significantly in fid" in report
+    # The table ranks neither: a range where the order is within the spread of the seeds.
+    assert "| NS GAN | 26.5 | 9.75 ± 0.35 |" in report
+    assert all(
+        line.endswith(" | 1-2 |") for line in report.splitlines() if line.startswith("| NS GAN")
+    )
+    assert all(
+        line.endswith(" | 1-2 |") for line in report.splitlines() if line.startswith("| LSGAN")
+    )
     far = [*close, *runs(vae, [80.0, 80.1, 79.9])]
     report = paper_vs_genlab(baseline, baseline.budget("ten_minutes"), far, "cnn")
     assert "Kendall's tau between the paper's order and genlab's" in report
+    # The VAE is worse than both, their order within the seeds' spread.
+    rows = {line.split(" | ")[0]: line for line in report.splitlines() if line.startswith("| ")}
+    assert rows["| VAE"].endswith(" | 3 |")
+    assert rows["| NS GAN"].endswith(" | 1-2 |") and rows["| LSGAN"].endswith(" | 1-2 |")
     assert "Pairs whose order is within the spread of the seeds" in report
     within = report.split("Pairs whose order is within the spread of the seeds")[1]
     assert within.split("\n")[0].endswith(": NS GAN vs LSGAN.")

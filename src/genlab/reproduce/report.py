@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from scipy import stats
 
 from genlab.compare.protocols import MARK, mixed_protocols
-from genlab.compare.stats import ALPHA, METRICS, NO_VERDICT, aggregate, pairwise
+from genlab.compare.stats import ALPHA, METRICS, NO_VERDICT, Verdict, aggregate, pairwise
 from genlab.machine import describe_machine
 from genlab.markdown import markdown_table
 from genlab.metrics import degenerate
@@ -118,6 +118,9 @@ def paper_vs_genlab_table(baseline: Baseline, results: Sequence[RunResult]) -> P
     }
     paper_rank = ranks({k: v if lower_is_better else -v for k, v in paper.items()})
     genlab_rank = ranks({k: v if lower_is_better else -v for k, v in genlab.items() if k in paper})
+    ranked = {s.variant.name: s.values(metric) for s in scored if s.variant.name in genlab_rank}
+    verdicts = pairwise(metric, ranked)
+    genlab_rank_cells = rank_ranges(list(ranked), verdicts)
     mixed = mixed_protocols([r.summary for r in results if r.status == "ok"], list(SCORES))
     header = [
         "model",
@@ -143,7 +146,7 @@ def paper_vs_genlab_table(baseline: Baseline, results: Sequence[RunResult]) -> P
             *(s.cell(m, f" {MARK}" if m in mixed.affected else "") for m in SCORES),
             s.statuses(),
             str(paper_rank.get(s.variant.name, "n/a")),
-            str(genlab_rank.get(s.variant.name, "n/a")),
+            genlab_rank_cells.get(s.variant.name, "n/a"),
         ]
         rows.append(cells)
     footnotes: list[str] = []
@@ -154,15 +157,31 @@ def paper_vs_genlab_table(baseline: Baseline, results: Sequence[RunResult]) -> P
         ]
     if flagged_models:
         footnotes += [*(footnotes and [""]), *_degenerate_lines(flagged_models, flagged)]
-    ranked = {s.variant.name: s.values(metric) for s in scored if s.variant.name in genlab_rank}
-    ranking = _ranking_lines(paper, genlab, ranked, metric, scored, flagged_models)
+    ranking = _ranking_lines(paper, genlab, verdicts, metric, scored, flagged_models)
     return PaperVsGenlab(header, rows, footnotes, ranking)
+
+
+def rank_ranges(names: list[str], verdicts: list[Verdict]) -> dict[str, str]:
+    """Each model's rank among ``names`` as far as the tests support it: from 1 + the number
+    of models significantly better than it to n - the number significantly worse; a range
+    ("1-2") where its order with another model is within the spread of the seeds."""
+    better_than, worse_than = Counter[str](), Counter[str]()
+    for v in verdicts:
+        if v.verdict.endswith(" is better"):
+            winner = v.verdict.removesuffix(" is better")
+            worse_than[v.b if winner == v.a else v.a] += 1
+            better_than[winner] += 1
+    cells = {}
+    for name in names:
+        low, high = 1 + worse_than[name], len(names) - better_than[name]
+        cells[name] = str(low) if low == high else f"{low}-{high}"
+    return cells
 
 
 def _ranking_lines(
     paper: dict[str, float],
     genlab: dict[str, float],
-    ranked: dict[str, list[float]],
+    verdicts: list[Verdict],
     metric: str,
     scored: list[VariantScores],
     flagged_models: list[VariantScores],
@@ -185,7 +204,6 @@ def _ranking_lines(
         ]
     if pairs == 0 or math.isnan(tau):
         return ["Fewer than two models have both a paper number and a genlab score."]
-    verdicts = pairwise(metric, ranked)
     if all(v.verdict == NO_VERDICT for v in verdicts):
         return [
             "No rank correlation: with one seed of a model the spread of its seeds is "
@@ -240,6 +258,8 @@ def paper_vs_genlab(
         f"- genlab: budget `{budget.name}`: {budget.description}; {seeds} seeds, mean ± std "
         f"(sample std) of the final scores, features of `{extractor or 'n/a'}`.",
         "- Numbers from different feature extractors are not comparable in value; the ranks are.",
+        "- genlab rank: as far as Welch's t-tests between the models support it; a range "
+        "(1-2) where a model's order with another is within the spread of the seeds.",
         "",
         *markdown_table(table.header, table.rows),
     ]
