@@ -28,6 +28,7 @@ from genlab.compare.tuning_budget import (
     CANNOT_CONCLUDE,
     TrialSet,
     budget_warnings,
+    verdict_note,
     verdicts,
 )
 from genlab.sweeps.definition import SweepDefinition
@@ -146,6 +147,11 @@ def test_a_difference_the_trials_or_the_evaluation_noise_cannot_resolve_is_not_c
     a = trial_set("a", list(rng.normal(30, 5, size=12)))
     b = trial_set("b", list(rng.normal(30, 5, size=12)))
     assert {v.verdict for v in verdicts([a, b], "fid")} == {CANNOT_CONCLUDE}
+    # The record's note says so once, naming the budgets, and ranks nothing.
+    assert verdict_note(verdicts([a, b], "fid")) == (
+        "No variant is expected better than another at any budget compared (k=1, k=5, k=10, "
+        "k=12, 720 s): every 95% bootstrap interval of a difference includes 0."
+    )
     # A clear difference (20 to 28) within an evaluation noise of 40: not concluded either.
     c = trial_set("c", list(rng.normal(50, 1, size=12)))
     assert {v.verdict for v in verdicts([a, c], "fid")} == {"a is expected better"}
@@ -163,6 +169,16 @@ def test_unequal_trials_and_search_spaces_are_warned() -> None:
     assert "Unequal tuning budgets: `a` 30 trials, `b` 5 trials" in found[0]
     assert "Unequal search spaces" in found[1] and "`b` searched lr" in found[1]
     assert budget_warnings([a, trial_set("c", [2.0] * 30, space="lr, beta1")]) == []
+    # Sweeps' spaces: only what differs, in words.
+    lr = {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-2}
+    steps = {"values": [1, 5]}
+    plain = json.dumps({"lr": lr, "n_disc": steps})
+    with_gp = json.dumps({"lr": lr, "n_disc": steps, "gp": {**lr, "min": 0.1, "max": 100.0}})
+    (found,) = budget_warnings([trial_set(n, [1.0], space=sp) for n, sp in
+                                (("ns", plain), ("ls", plain), ("gp", with_gp))])  # fmt: skip
+    assert found.startswith(
+        "Unequal search spaces: only `gp` searched gp (log-uniform 0.1 to 100)."
+    )
 
 
 # --- compare.py on two sweep dirs -----------------------------------------------------------
@@ -215,13 +231,29 @@ def test_compare_writes_the_expected_best_table_figure_and_verdicts_of_two_sweep
     write_sweep_dir(wide, definition("wide", 1e-2), trials=16, offset=40.0, seed=0)
     write_sweep_dir(narrow, definition("narrow", 1e-3), trials=8, offset=80.0, seed=1)
     out = tmp_path / "cmp"
-    result = run_cli("compare", f"runs=[{wide},{narrow}]", f"out={out}", "expected_best=true")
+    result = run_cli(
+        "compare", f"runs=[{wide},{narrow}]", f"out={out}", "expected_best=true", "record=budget",
+        env={"GENLAB_RESULTS_DIR": str(tmp_path / "records")},
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     report = (out / "comparison.md").read_text()
+    # record=NAME: the table of expected best scores as comparison.md has it, the verdicts in
+    # its note.
+    record = json.loads((tmp_path / "records" / "budget.json").read_text())
+    assert "| " + " | ".join(record["table"]["columns"]) + " |" in report
+    assert [row[0] for row in record["table"]["rows"]] == ["`wide`", "`narrow`"]
+    for row in record["table"]["rows"]:
+        assert "| " + " | ".join(row) + " |" in report
+    assert record["figures"] == {"variants": 2, "trials": 24}
+    assert "k=8, wide vs narrow: " in record["note"] and "wide is expected better" in record["note"]
+    assert "cannot be concluded" not in record["note"]  # every verdict here is conclusive
     assert "## Expected best FID against the tuning budget (lower is better)" in report
     assert "| `wide` | 16 (4: 4 pruned) |" in report and "| `narrow` | 8 (2: 2 pruned) |" in report
     assert "⚠ Unequal tuning budgets: `wide` 16 trials, `narrow` 8 trials" in report
-    assert "⚠ Unequal search spaces" in report
+    assert (
+        "⚠ Unequal search spaces: model.optimizer_g.lr: `wide` log-uniform 1e-05 to 0.01, "
+        "`narrow` log-uniform 1e-05 to 0.001. A variant given" in report
+    )
     assert "Unequal tuning budgets" in result.stderr  # on the console too
     table = pd.read_csv(out / "expected_best.csv")
     assert sorted(table[table["variant"] == "wide"]["k"]) == [1, 5, 10, 16]

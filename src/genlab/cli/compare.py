@@ -164,7 +164,7 @@ def compare_at_equal_budget(settings: dict[str, Any], out: Path) -> None:
             if t.first_run is not None
         ]
         eval_std = math.sqrt(sum(s * s for s in stds) / len(stds)) if stds else math.nan
-    compare_budgets(trial_sets, metric, out, eval_std)
+    compare_budgets(trial_sets, metric, out, eval_std, settings["record"])
 
 
 @hydra_app("compare", examples={"out": "DIR"})

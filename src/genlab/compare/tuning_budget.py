@@ -253,10 +253,43 @@ def budget_warnings(trial_sets: list[TrialSet]) -> list[str]:
     if len(spaces) > 1:
         warnings.append(
             "Unequal search spaces: "
-            + "; ".join(f"`{t.label}` searched {_space_text(t.search_space)}" for t in trial_sets)
+            + _space_differences(trial_sets)
             + ". A variant given a wider or better-placed space is favoured at any budget."
         )
     return warnings
+
+
+def _space_differences(trial_sets: list[TrialSet]) -> str:
+    """What differs between the variants' search spaces: a parameter only some searched, or
+    one searched over different ranges; each whole space where they are not sweep spaces."""
+    if not all(t.search_space.startswith("{") for t in trial_sets):
+        return "; ".join(f"`{t.label}` searched {_space_text(t.search_space)}" for t in trial_sets)
+    spaces = [json.loads(t.search_space) for t in trial_sets]
+    differences = []
+    for name in sorted(set().union(*spaces)):
+        specs = [space.get(name) for space in spaces]
+        if len({json.dumps(spec, sort_keys=True) for spec in specs}) == 1:
+            continue
+        searched = [(t.label, spec) for t, spec in zip(trial_sets, specs, strict=True) if spec]
+        if len(searched) < len(trial_sets):
+            who = " and ".join(f"`{label}`" for label, _ in searched)
+            differences.append(f"only {who} searched {name} ({_spec_text(searched[0][1])})")
+        else:
+            ranges = ", ".join(f"`{label}` {_spec_text(spec)}" for label, spec in searched)
+            differences.append(f"{name}: {ranges}")
+    return "; ".join(differences)
+
+
+def _spec_text(spec: dict[str, Any]) -> str:
+    """A sweep parameter's range in words: "log-uniform 1e-05 to 0.01", "one of 1, 5"."""
+    if "values" in spec:
+        return "one of " + ", ".join(str(v) for v in spec["values"])
+    kind = {"log_uniform_values": "log-uniform", "uniform": "uniform"}.get(
+        str(spec.get("distribution")), str(spec.get("distribution", "range"))
+    )
+    if "min" in spec and "max" in spec:
+        return f"{kind} {spec['min']:g} to {spec['max']:g}"
+    return json.dumps(spec, sort_keys=True)
 
 
 def _space_text(space: str) -> str:
@@ -289,6 +322,49 @@ def summary_rows(trial_sets: list[TrialSet], metric: str) -> list[dict[str, Any]
     return rows
 
 
+def budget_table(trial_sets: list[TrialSet], metric: str) -> tuple[list[str], list[list[str]]]:
+    """The table of expected best scores: its header and a row of display cells per variant."""
+    minimize = METRICS[metric] == "lower"
+    columns = sorted({*(k for k in BUDGETS if any(t.n >= k for t in trial_sets))} | {0})[1:]
+    header = ["variant", "trials (no score)", "s per trial", *(f"k={k}" for k in columns), "k=N"]
+    rows = []
+    for t in trial_sets:
+        curve = expected_best_curve(t.scores, minimize)
+        none = sum(t.unscored.values())
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted(t.unscored.items()))
+        cells = [f"`{t.label}`", f"{t.n} ({none}: {why})" if none else str(t.n)]
+        cells.append("" if math.isnan(t.mean_wall_s) else f"{t.mean_wall_s:,.0f}")
+        cells += [_cell(curve[k - 1]) if k <= t.n else "" for k in columns]
+        cells.append(_cell(curve[-1]))
+        rows.append(cells)
+    return header, rows
+
+
+def verdict_note(found: list[BudgetVerdict]) -> str:
+    """The verdicts at equal budget in sentences, for a results record's note: each
+    conclusive one with its interval, the others counted."""
+    if not found:
+        return "No verdict: a single variant."
+    budgets = ", ".join(dict.fromkeys(v.budget for v in found))
+    conclusive = [v for v in found if v.verdict != CANNOT_CONCLUDE]
+    if not conclusive:
+        return (
+            f"No variant is expected better than another at any budget compared ({budgets}): "
+            "every 95% bootstrap interval of a difference includes 0."
+        )
+    rest = len(found) - len(conclusive)
+    return (
+        "At equal budget (95% bootstrap intervals over the trials): "
+        + "; ".join(
+            f"{v.budget}, {v.a} vs {v.b}: {_sig(v.difference)} "
+            f"[{_sig(v.ci_low)}, {_sig(v.ci_high)}], {v.verdict}"
+            for v in conclusive
+        )
+        + "."
+        + (f" The other {rest} comparisons cannot be concluded." if rest else "")
+    )
+
+
 def markdown_lines(
     trial_sets: list[TrialSet],
     metric: str,
@@ -302,19 +378,7 @@ def markdown_lines(
 
     label = BY_NAME[metric].label if metric in BY_NAME else metric
     better = METRICS[metric]
-    minimize = better == "lower"
-    columns = sorted({*(k for k in BUDGETS if any(t.n >= k for t in trial_sets))} | {0})[1:]
-    header = ["variant", "trials (no score)", "s per trial", *(f"k={k}" for k in columns), "k=N"]
-    rows = []
-    for t in trial_sets:
-        curve = expected_best_curve(t.scores, minimize)
-        none = sum(t.unscored.values())
-        why = ", ".join(f"{n} {reason}" for reason, n in sorted(t.unscored.items()))
-        cells = [f"`{t.label}`", f"{t.n} ({none}: {why})" if none else str(t.n)]
-        cells.append("" if math.isnan(t.mean_wall_s) else f"{t.mean_wall_s:,.0f}")
-        cells += [_cell(curve[k - 1]) if k <= t.n else "" for k in columns]
-        cells.append(_cell(curve[-1]))
-        rows.append(cells)
+    header, rows = budget_table(trial_sets, metric)
     lines = [
         "",
         f"## Expected best {label} against the tuning budget ({better} is better)",
