@@ -151,6 +151,15 @@ def test_train_help_shows_the_chosen_groups_and_no_private_parts() -> None:
     assert not re.search(r"(^|[ /,:])_\w", "\n".join(group_lines))
 
 
+def test_train_help_names_a_quick_start_for_every_model_family() -> None:
+    """Each `quickstart*` experiment has its command in --help's quick-start section."""
+    template = yaml.safe_load(HELP.read_text())["template"]
+    section = template.split("== Quick starts", 1)[1].split("\n  == ", 1)[0]
+    listed = set(re.findall(r"experiment=(\w+)", section))
+    presets = {p.stem for p in (REPO / "conf" / "experiment").glob("quickstart*.yaml")}
+    assert listed == presets and {"quickstart", "quickstart_vae", "quickstart_wgan_gp"} <= presets
+
+
 @pytest.mark.parametrize(
     "app", ["sample", "evaluate", "sweep", "reproduce", "train_extractor", "calibrate_metrics"]
 )
