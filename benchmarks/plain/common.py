@@ -109,3 +109,45 @@ def finish_gan(
     print(f"{steps} generator steps in {args.seconds:.0f} s")
     generator.eval()
     write_samples(lambda n: (generator(torch.randn(n, latent)) + 1) / 2, args.samples, args.out)
+
+
+def train_wgan_gp(
+    generator: nn.Module,
+    critic: nn.Module,
+    latent: int,
+    batch: int,
+    lr: float,
+    betas: tuple[float, float],
+    args: argparse.Namespace,
+    n_critic: int = 5,
+    gp_weight: float = 10.0,
+) -> None:
+    """WGAN-GP (Gulrajani et al. 2017): ``n_critic`` critic steps with the gradient penalty
+    on random interpolates, then one generator step; trains for ``args.seconds`` and writes
+    the samples."""
+    data = batches(fashion_mnist(args.data) * 2 - 1, batch)  # tanh range
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
+    opt_c = torch.optim.Adam(critic.parameters(), lr=lr, betas=betas)
+
+    def gradient_penalty(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        alpha = torch.rand(real.size(0), 1, 1, 1)
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+        return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+    def iteration() -> None:
+        for _ in range(n_critic):
+            real = next(data)
+            with torch.no_grad():
+                fake = generator(torch.randn(batch, latent))
+            loss_c = critic(fake).mean() - critic(real).mean()
+            loss_c = loss_c + gp_weight * gradient_penalty(real, fake)
+            opt_c.zero_grad(set_to_none=True)
+            loss_c.backward()
+            opt_c.step()
+        loss_g = -critic(generator(torch.randn(batch, latent))).mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+
+    finish_gan(generator, latent, iteration, args)
